@@ -1,0 +1,136 @@
+"""The plain, serialisable description of one training run.
+
+A `TrainConfig` is all a run depends on: the results store hashes it to find a
+stored run, and the trainer reads nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .ops import get_operation
+
+MODELS = ("mlp", "transformer")
+MERGES = ("sum", "concat")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+DTYPES = ("float32", "float64")
+ACTIVATIONS = ("relu", "gelu")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run. Defaults are the course's canonical MLP."""
+
+    # task
+    op: str = "add"
+    p: int = 97
+    train_frac: float = 0.3
+    data_seed: int | None = None  # split seed; None means "same as seed"
+    label_noise: float = 0.0  # fraction of training labels replaced by wrong ones
+    # model
+    model: str = "mlp"
+    merge: str = "sum"  # MLP only: how the two operand embeddings are combined
+    d_embed: int = 128  # MLP embedding width
+    d_hidden: int = 128  # MLP hidden width
+    n_hidden: int = 1  # MLP hidden layers
+    n_layers: int = 1  # transformer
+    d_model: int = 128
+    n_heads: int = 4
+    d_mlp: int = 512
+    act: str = "relu"
+    layernorm: bool = False
+    # optimisation
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1.0
+    betas: tuple[float, float] = (0.9, 0.98)
+    momentum: float = 0.0  # SGD only
+    warmup_steps: int = 10
+    batch_size: int | None = None  # None: full batch
+    dtype: str = "float32"
+    steps: int = 10_000
+    early_stop: bool = True  # stop once val accuracy has held >= 99% for `patience` steps
+    patience: int = 500
+    seed: int = 0
+    log_every: int = 100
+    save_model: bool = False  # keep final weights in the store (for chapters that analyse them)
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form tags; part of the key
+
+    def __hash__(self) -> int:  # `extra` is a dict, so hash the canonical key instead
+        return hash(self.key())
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise a ValueError that says what to change, for any impossible setting."""
+        op = get_operation(self.op)
+        op.check_p(self.p)
+        if not 0.0 < self.train_frac < 1.0:
+            raise ValueError(f"train_frac={self.train_frac} must lie strictly between 0 and 1 (e.g. 0.3).")
+        if not 0.0 <= self.label_noise < 1.0:
+            raise ValueError(f"label_noise={self.label_noise} must be in [0, 1).")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay={self.weight_decay} is negative; use 0 for none.")
+        if self.lr <= 0:
+            raise ValueError(f"lr={self.lr} must be positive.")
+        for name, value, allowed in [
+            ("model", self.model, MODELS),
+            ("merge", self.merge, MERGES),
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("dtype", self.dtype, DTYPES),
+            ("act", self.act, ACTIVATIONS),
+        ]:
+            if value not in allowed:
+                raise ValueError(f"{name}={value!r} is not one of {allowed}.")
+        if self.model == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
+        for name in ("steps", "log_every", "d_embed", "d_hidden", "n_hidden", "n_layers", "d_model", "d_mlp"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1.")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("batch_size must be a positive integer, or None for full batch.")
+
+    @property
+    def split_seed(self) -> int:
+        return self.seed if self.data_seed is None else self.data_seed
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown config fields {sorted(unknown)}")
+        d = dict(d)
+        if "betas" in d:
+            d["betas"] = tuple(d["betas"])
+        return cls(**d)
+
+    def key(self) -> str:
+        """A stable hash of every field: two configs share a key only if they are equal."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        return replace(self, **changes)
+
+    def batch_signature(self) -> tuple:
+        """Fields that must agree for runs to be trained together in one stacked pass.
+
+        Runs may differ in seed, split, label noise, learning rate, weight decay, warm-up,
+        step budget and early stopping; everything that changes tensor shapes or code
+        paths must match.
+        """
+        free = {"seed", "data_seed", "train_frac", "label_noise", "lr", "weight_decay",
+                "warmup_steps", "steps", "early_stop", "patience", "save_model", "extra"}
+        return tuple((k, v) for k, v in sorted(self.to_dict().items()) if k not in free and k != "betas") + (
+            ("betas", tuple(self.betas)),
+        )

@@ -1,0 +1,104 @@
+"""From an operation's table to tensors a trainer can use: splits, noise, token layouts.
+
+The whole table lives on the device once; a run is described by index tensors into it,
+so many runs with different splits can share one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .ops import get_operation, operation_table
+
+
+def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]:
+    """A deterministic random split of range(n): (train indices, validation indices).
+
+    The training set has round(train_frac * n) pairs, at least one, leaving at least one
+    for validation.
+    """
+    if not 0.0 < train_frac < 1.0:
+        raise ValueError(f"train_frac={train_frac} must lie strictly between 0 and 1.")
+    n_train = min(max(int(round(train_frac * n)), 1), n - 1)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[:n_train].sort().values, perm[n_train:].sort().values
+
+
+def noisy_labels(labels: Tensor, n_classes: int, fraction: float, seed: int) -> Tensor:
+    """Replace round(fraction·len) labels by a different class, chosen uniformly at random."""
+    out = labels.clone()
+    k = int(round(fraction * len(labels)))
+    if k == 0:
+        return out
+    gen = torch.Generator().manual_seed(seed + 7919)
+    which = torch.randperm(len(labels), generator=gen)[:k]
+    shift = torch.randint(1, n_classes, (k,), generator=gen)
+    out[which] = (labels[which] + shift) % n_classes
+    return out
+
+
+def tokens(a: Tensor, b: Tensor, n_elements: int, layout: str) -> Tensor:
+    """Model inputs: ``(a, b)`` for the MLP, ``(a, op, b, =)`` for the transformer.
+
+    In the transformer layout the tokens ``op`` and ``=`` get ids n and n+1.
+    """
+    if layout == "mlp":
+        return torch.stack([a, b], dim=-1)
+    if layout == "transformer":
+        op_tok = torch.full_like(a, n_elements)
+        eq_tok = torch.full_like(a, n_elements + 1)
+        return torch.stack([a, op_tok, b, eq_tok], dim=-1)
+    raise ValueError(f"layout={layout!r}; use 'mlp' or 'transformer'.")
+
+
+@dataclass
+class Task:
+    """One operation's full table on a device, plus a train/validation split of it."""
+
+    op: str
+    p: int
+    n_classes: int
+    inputs: Tensor  # [n_pairs, 2 or 4] tokens
+    labels: Tensor  # [n_pairs] true results
+    train_idx: Tensor
+    val_idx: Tensor
+    train_labels: Tensor  # labels the model is trained on (noisy if asked)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.inputs.max().item()) + 1
+
+    @property
+    def a(self) -> Tensor:
+        return self.inputs[:, 0]
+
+    @property
+    def b(self) -> Tensor:
+        return self.inputs[:, -2] if self.inputs.shape[1] == 4 else self.inputs[:, 1]
+
+    def is_train_mask(self) -> Tensor:
+        mask = torch.zeros(len(self.labels), dtype=torch.bool, device=self.labels.device)
+        mask[self.train_idx] = True
+        return mask
+
+
+def make_task(
+    op: str,
+    p: int,
+    train_frac: float,
+    seed: int = 0,
+    label_noise: float = 0.0,
+    layout: str = "mlp",
+    device: str | torch.device = "cpu",
+) -> Task:
+    """Build the table for ``op`` mod ``p`` and split it; everything on ``device``."""
+    a, b, c = operation_table(op, p)
+    n = get_operation(op).n_elements(p)
+    train_idx, val_idx = split_indices(len(c), train_frac, seed)
+    train_labels = noisy_labels(c[train_idx], n, label_noise, seed)
+    dev = torch.device(device)
+    return Task(op, p, n, tokens(a, b, n, layout).to(dev), c.to(dev), train_idx.to(dev), val_idx.to(dev),
+                train_labels.to(dev))

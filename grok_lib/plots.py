@@ -1,0 +1,143 @@
+"""Matplotlib pictures the course draws again and again.
+
+Every function returns a `matplotlib.figure.Figure` built without pyplot's global state,
+so it displays once in a notebook, and a dashboard can redraw it from another thread.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from .data import split_indices
+from .metrics import grokking_summary
+from .ops import get_operation, operation_table
+from .train import Run
+
+TRAIN, VAL = "#1f77b4", "#d62728"
+
+
+def _history(run: Run | Mapping[str, Sequence[float]]) -> Mapping[str, Sequence[float]]:
+    return run.history if isinstance(run, Run) else run
+
+
+def _steps(hist: Mapping[str, Sequence[float]]) -> np.ndarray:
+    # step 0 cannot sit on a log axis: draw it at 1, where "before any update" reads naturally
+    return np.maximum(np.asarray(hist["step"], dtype=float), 1)
+
+
+def mark_phases(ax: Axes, run: Run | Mapping[str, Sequence[float]]) -> None:
+    """Dashed lines where train and validation accuracy first reach 99%."""
+    s = grokking_summary(_history(run))
+    for step, color, label in [(s.memorised_at, TRAIN, "memorised"), (s.generalised_at, VAL, "generalised")]:
+        if step is not None:
+            ax.axvline(max(step, 1), color=color, ls="--", lw=1, alpha=0.7)
+            ax.annotate(f"{label}\nstep {step:,}", (max(step, 1), 0.5), xycoords=("data", "axes fraction"),
+                        xytext=(4, 0), textcoords="offset points", fontsize=8, color=color)
+
+
+def curves(ax: Axes, run: Run | Mapping[str, Sequence[float]], kind: str = "acc", label: str = "",
+           alpha: float = 1.0, marks: bool = True) -> None:
+    """Train and validation accuracy (``kind='acc'``) or loss (``'loss'``) against step, log x."""
+    hist = _history(run)
+    x = _steps(hist)
+    prefix = f"{label} " if label else ""
+    ax.plot(x, hist[f"train_{kind}"], color=TRAIN, alpha=alpha, label=f"{prefix}train")
+    ax.plot(x, hist[f"val_{kind}"], color=VAL, alpha=alpha, label=f"{prefix}validation")
+    ax.set_xscale("log")
+    ax.set_xlabel("optimisation step")
+    if kind == "acc":
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(-0.02, 1.02)
+    else:
+        ax.set_ylabel("cross-entropy loss")
+        ax.set_yscale("log")
+    if marks:
+        mark_phases(ax, hist)
+    ax.grid(alpha=0.3, which="both")
+
+
+def plot_run(run: Run | Mapping[str, Sequence[float]], title: str = "", norm: bool = True) -> Figure:
+    """The standard grokking picture: accuracy, loss and (optionally) total weight norm."""
+    hist = _history(run)
+    n = 3 if norm else 2
+    fig = Figure(figsize=(4.2 * n, 3.4), layout="constrained")
+    axes = fig.subplots(1, n)
+    curves(axes[0], hist, "acc")
+    axes[0].legend(loc="lower right", fontsize=8)
+    curves(axes[1], hist, "loss")
+    if norm:
+        weight_norm(axes[2], hist)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def weight_norm(ax: Axes, run: Run | Mapping[str, Sequence[float]], label: str | None = None,
+                color: str = "k") -> None:
+    hist = _history(run)
+    ax.plot(_steps(hist), hist["weight_norm"], color=color, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("optimisation step")
+    ax.set_ylabel("total weight norm ‖w‖")
+    mark_phases(ax, hist)
+    ax.grid(alpha=0.3, which="both")
+
+
+def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = None, title: str = "") -> Figure:
+    """One metric for several labelled runs on one log-step axis."""
+    fig = Figure(figsize=(6, 3.6), layout="constrained") if ax is None else ax.figure
+    ax = ax or fig.subplots()
+    colors = [f"C{i}" for i in range(10)]
+    for i, (label, run) in enumerate(runs.items()):
+        hist = _history(run)
+        ax.plot(_steps(hist), hist[kind], color=colors[i % 10], label=label)
+    ax.set_xscale("log")
+    if "loss" in kind or kind in ("weight_norm", "eff_lr", "eff_grad", "grad_norm"):
+        ax.set_yscale("log")
+    ax.set_xlabel("optimisation step")
+    ax.set_ylabel(kind.replace("_", " "))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0, ax: Axes | None = None,
+                max_labels: int = 0) -> Figure:
+    """The operation's table as an image: row a, column b, colour a∘b; held-out cells blank."""
+    operation = get_operation(op)
+    a, b, c = operation_table(op, p)
+    n = operation.n_elements(p)
+    grid = np.full((n, n), np.nan)
+    grid[a.numpy(), b.numpy()] = c.numpy()
+    if train_frac is not None:
+        _, val = split_indices(len(c), train_frac, seed)
+        grid[a[val].numpy(), b[val].numpy()] = np.nan
+    fig = Figure(figsize=(4.2, 4.0), layout="constrained") if ax is None else ax.figure
+    ax = ax or fig.subplots()
+    cmap = ListedColormap(_hues(n))
+    cmap.set_bad("white")
+    ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=n - 1)
+    ax.set_xlabel("b")
+    ax.set_ylabel("a")
+    shown = "" if train_frac is None else f", {train_frac:.0%} shown"
+    ax.set_title(f"{operation.formula}{'' if operation.group == 's5' else f', p={p}'}{shown}", fontsize=9)
+    if max_labels and n <= max_labels:
+        for i in range(n):
+            for j in range(n):
+                if not np.isnan(grid[i, j]):
+                    ax.text(j, i, int(grid[i, j]), ha="center", va="center", fontsize=6)
+    return fig
+
+
+def _hues(n: int) -> np.ndarray:
+    """A cyclic colour map, so neighbouring residues get neighbouring colours."""
+    from matplotlib import colormaps
+
+    return colormaps["twilight_shifted"](np.linspace(0, 1, n, endpoint=False))

@@ -1,0 +1,327 @@
+"""One entry point that trains one run or many stacked runs, logging what the course plots.
+
+``train(config)`` trains a single run; ``train_many(configs)`` groups configs that share an
+architecture and trains each group as one stacked model (see `models`), each run with its own
+split, seed, learning rate, weight decay, budget and early stop. A run trained in a stack
+logs the same history as when trained alone.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import platform
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import __version__
+from .config import TrainConfig
+from .data import noisy_labels, split_indices, tokens
+from .models import StackedModule, build_model
+from .ops import get_operation, operation_table
+from .optim import StackedOptimizer
+
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm", "grad_norm", "eff_lr", "eff_grad")
+GENERALISED = 0.99  # accuracy that counts as "learned" throughout the course
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """CUDA when present, else CPU; asking for CUDA without it is an error that says why."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            "device='cuda' was asked for, but PyTorch sees no CUDA GPU here "
+            f"(torch {torch.__version__}). Use device='cpu' (or leave device unset to pick "
+            "automatically); on Colab choose Runtime > Change runtime type > GPU."
+        )
+    return dev
+
+
+def log_steps(steps: int, log_every: int) -> list[int]:
+    """Steps at which a run is evaluated: every ``log_every``, plus about 16 per decade
+    before the first of those (so a log-step axis shows the early, fast phase), plus the last."""
+    dense = {int(round(10 ** (k / 16))) for k in range(0, 64)} | {0}
+    out = {s for s in dense if s < log_every} | set(range(0, steps + 1, log_every)) | {steps}
+    return sorted(s for s in out if s <= steps)
+
+
+@dataclass
+class Run:
+    """A finished (or interrupted) run: its config, logged history and metadata."""
+
+    config: TrainConfig
+    history: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    meta: dict[str, Any] = field(default_factory=dict)
+    state_dict: dict[str, Tensor] | None = None
+
+    def model(self) -> StackedModule:
+        """Rebuild the trained model (needs ``save_model=True`` or an in-memory run)."""
+        if self.state_dict is None:
+            raise ValueError("this run kept no weights: train it with save_model=True")
+        task_inputs = tokens(*operation_table(self.config.op, self.config.p)[:2],
+                             get_operation(self.config.op).n_elements(self.config.p), self.config.model)
+        n = get_operation(self.config.op).n_elements(self.config.p)
+        model = build_model(self.config, int(task_inputs.max()) + 1, n)
+        model.load_state_dict(self.state_dict)
+        return model
+
+    @property
+    def steps(self) -> list[int]:
+        return self.history["step"]
+
+
+class _Stack:
+    """Per-run data of a stacked group: padded training indices, labels and masks."""
+
+    def __init__(self, configs: list[TrainConfig], device: torch.device, dtype: torch.dtype):
+        c0 = configs[0]
+        a, b, c = operation_table(c0.op, c0.p)
+        self.n_classes = get_operation(c0.op).n_elements(c0.p)
+        self.inputs = tokens(a, b, self.n_classes, c0.model).to(device)
+        self.labels = c.to(device)
+        n_pairs, n = len(c), len(configs)
+        splits = [split_indices(n_pairs, cfg.train_frac, cfg.split_seed) for cfg in configs]
+        self.n_train = torch.tensor([len(tr) for tr, _ in splits], device=device, dtype=dtype)
+        self.n_val = torch.tensor([len(va) for _, va in splits], device=device, dtype=dtype)
+        width = int(self.n_train.max())
+        self.train_idx = torch.zeros(n, width, dtype=torch.long)
+        self.train_y = torch.zeros(n, width, dtype=torch.long)
+        self.weight = torch.zeros(n, width, dtype=dtype)
+        self.is_train = torch.zeros(n, n_pairs, dtype=torch.bool)
+        self.table_y = c.repeat(n, 1)  # what each run is graded against on the full table
+        for r, ((tr, _), cfg) in enumerate(zip(splits, configs)):
+            y = noisy_labels(c[tr], self.n_classes, cfg.label_noise, cfg.split_seed)
+            self.train_idx[r, : len(tr)] = tr
+            self.train_y[r, : len(tr)] = y
+            self.weight[r, : len(tr)] = 1.0 / len(tr)
+            self.is_train[r, tr] = True
+            self.table_y[r, tr] = y
+        for name in ("train_idx", "train_y", "weight", "is_train", "table_y"):
+            setattr(self, name, getattr(self, name).to(device))
+        self.batch_x = self.inputs[self.train_idx]  # full-batch inputs, gathered once
+
+    def keep(self, idx: Tensor) -> None:
+        for name in ("n_train", "n_val", "train_idx", "train_y", "weight", "is_train", "table_y", "batch_x"):
+            setattr(self, name, getattr(self, name)[idx])
+
+
+def _keep_runs(model: StackedModule, idx: Tensor) -> None:
+    """Drop finished runs from a stacked model in place."""
+    for module in model.modules():
+        for name, p in list(module._parameters.items()):
+            kept = nn.Parameter(p.data[idx])
+            kept.grad = None if p.grad is None else p.grad[idx]
+            module._parameters[name] = kept
+        if hasattr(module, "n_runs"):
+            module.n_runs = len(idx)
+
+
+@torch.no_grad()
+def _evaluate(model: StackedModule, data: _Stack) -> Tensor:
+    """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table)."""
+    n = data.is_train.shape[0]
+    n_pairs = data.inputs.shape[0]
+    rows = max(256, 2**22 // (n * max(model.cfg.d_hidden, model.cfg.d_mlp)))
+    losses, correct = [], []
+    for start in range(0, n_pairs, rows):
+        x = data.inputs[start : start + rows]
+        logits = model(x.expand(n, *x.shape))
+        y = data.table_y[:, start : start + rows]
+        losses.append(F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(n, -1))
+        correct.append((logits.argmax(-1) == y).to(logits.dtype))
+    loss, acc = torch.cat(losses, 1), torch.cat(correct, 1)
+    tr = data.is_train.to(loss.dtype)
+    va = 1 - tr
+    sq = sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters())
+    return torch.stack([
+        (loss * tr).sum(1) / data.n_train, (acc * tr).sum(1) / data.n_train,
+        (loss * va).sum(1) / data.n_val, (acc * va).sum(1) / data.n_val, sq.sqrt(),
+    ], 1)
+
+
+def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
+                 callback: Callable[[int, list[Run]], None] | None, stop: threading.Event | None) -> list[Run]:
+    c0 = configs[0]
+    dtype = getattr(torch, c0.dtype)
+    data = _Stack(configs, device, dtype)
+    model = build_model(c0, int(data.inputs.max()) + 1, data.n_classes, seeds=[c.seed for c in configs]).to(device)
+    as_t = lambda xs: torch.tensor(xs, device=device, dtype=dtype)  # noqa: E731
+    lr = as_t([c.lr for c in configs])
+    warmup = as_t([max(c.warmup_steps, 1) for c in configs])
+    opt = StackedOptimizer(list(model.parameters()), c0.optimizer, lr, as_t([c.weight_decay for c in configs]),
+                           c0.betas, c0.momentum)
+    schedules = [set(log_steps(c.steps, c.log_every)) for c in configs]
+    eval_at = sorted(set().union(*schedules))
+    runs = [Run(c) for c in configs]
+    active = list(range(len(configs)))  # stack position -> run index
+    held_since: list[int | None] = [None] * len(configs)
+    done = [False] * len(configs)
+    gens = [torch.Generator().manual_seed(c.seed + 104_729) for c in configs]
+    perms: list[Tensor] = [torch.empty(0, dtype=torch.long) for _ in configs]
+    max_steps = max(c.steps for c in configs)
+    last_step = 0
+    t0 = time.perf_counter()
+    status = "budget"
+    step = 0
+    pending: Tensor | None = None  # last logged metrics waiting for this step's grad norm
+    try:
+        for step in range(max_steps + 1):
+            logging = step in eval_at
+            if logging:
+                metrics = _evaluate(model, data)
+            if step == max_steps:
+                pending = metrics
+                break
+            # ---- one optimisation step for every active run ----
+            if c0.batch_size is None:
+                x, y, w = data.batch_x, data.train_y, data.weight
+            else:
+                pos = _minibatch_positions(active, data, gens, perms, c0.batch_size)
+                x = data.inputs[data.train_idx.gather(1, pos)]
+                y, w = data.train_y.gather(1, pos), torch.full(pos.shape, 1.0 / c0.batch_size, device=device,
+                                                                dtype=dtype)
+            logits = model(x)
+            ce = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view_as(w)
+            for p in model.parameters():
+                p.grad = None
+            (ce * w).sum().backward()
+            lr_now = opt.lr * torch.clamp((step + 1) / warmup, max=1.0)
+            if logging:
+                gnorm = sum(p.grad.pow(2).flatten(1).sum(1) for p in model.parameters()).sqrt()
+                wn = metrics[:, 4]
+                row = torch.cat([metrics, gnorm[:, None], (lr_now / wn**2)[:, None], (gnorm * wn)[:, None]], 1)
+                finished = _record(row.cpu(), step, active, runs, schedules, held_since, done, configs)
+                if callback:
+                    callback(step, runs)
+                bar.update((step - last_step) * len(active)
+                           + sum(configs[r].steps - step for r in active if done[r]))
+                last_step = step
+                if finished:
+                    keep = [i for i, r in enumerate(active) if not done[r]]
+                    if not keep:
+                        break
+                    idx = torch.tensor(keep, device=device)
+                    active = [active[i] for i in keep]
+                    data.keep(idx)
+                    _keep_runs(model, idx)
+                    opt.keep(idx, list(model.parameters()))
+                    warmup = warmup[idx]
+                    lr_now = opt.lr * torch.clamp((step + 1) / warmup, max=1.0)
+            if stop is not None and stop.is_set():
+                status = "stopped"
+                break
+            opt.step(lr_now)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    if pending is not None:  # the final evaluation (no step after it, so no gradient)
+        nan = torch.full((pending.shape[0], 3), math.nan, dtype=pending.dtype, device=pending.device)
+        _record(torch.cat([pending, nan], 1).cpu(), step, active, runs, schedules, held_since, done, configs)
+    wall = time.perf_counter() - t0
+    meta = _environment(device) | {"wall_time_s": round(wall, 3), "stacked_runs": len(configs)}
+    for r, run in enumerate(runs):
+        run.meta = meta | {"status": "early_stop" if done[r] and run.history["step"][-1] < configs[r].steps
+                           else status if not done[r] else "budget",
+                           "steps_done": run.history["step"][-1] if run.history["step"] else 0}
+    if any(c.save_model for c in configs) or len(configs) == 1:
+        for pos, r in enumerate(active):
+            runs[r].state_dict = {k: v[pos : pos + 1].detach().cpu().clone() for k, v in model.state_dict().items()}
+    return runs
+
+
+def _record(row: Tensor, step: int, active: list[int], runs: list[Run], schedules: list[set[int]],
+            held_since: list[int | None], done: list[bool], configs: list[TrainConfig]) -> bool:
+    """Append logged metrics to each active run's history; mark runs that are finished."""
+    finished = False
+    for pos, r in enumerate(active):
+        if step not in schedules[r] or done[r]:
+            continue
+        hist, cfg = runs[r].history, configs[r]
+        hist["step"].append(step)
+        for name, value in zip(METRICS, row[pos].tolist()):
+            hist[name].append(value)
+        if hist["val_acc"][-1] >= GENERALISED:
+            held_since[r] = step if held_since[r] is None else held_since[r]
+        else:
+            held_since[r] = None
+        if step >= cfg.steps or (cfg.early_stop and held_since[r] is not None
+                                 and step - held_since[r] >= cfg.patience):
+            done[r] = finished = True
+    return finished
+
+
+def _minibatch_positions(active: list[int], data: _Stack, gens: list[torch.Generator], perms: list[Tensor],
+                         batch_size: int) -> Tensor:
+    """Next minibatch per run: a fresh permutation of its training set each epoch (own generator)."""
+    rows = []
+    for pos, r in enumerate(active):
+        n_train = int(data.n_train[pos])
+        if len(perms[r]) < min(batch_size, n_train):
+            perms[r] = torch.randperm(n_train, generator=gens[r])
+        take, perms[r] = perms[r][:batch_size], perms[r][batch_size:]
+        rows.append(torch.cat([take, take[torch.arange(batch_size - len(take)) % len(take)]]))
+    return torch.stack(rows).to(data.train_idx.device)
+
+
+def _progress_bar(configs: list[TrainConfig], enabled: bool):
+    """One bar for the whole call, counted in run-steps (a run that stops early jumps ahead)."""
+    from tqdm.auto import tqdm
+
+    desc = "training" if len(configs) == 1 else f"training {len(configs)} runs"
+    return tqdm(total=sum(c.steps for c in configs), desc=desc, disable=not enabled, leave=False,
+                unit="step", unit_scale=True)
+
+
+def _environment(device: torch.device) -> dict[str, Any]:
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    return {"grok_lib": __version__, "torch": torch.__version__, "device": f"{device.type}: {name}",
+            "threads": torch.get_num_threads(),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def stack_groups(configs: list[TrainConfig], max_stack: int = 64) -> list[list[int]]:
+    """Indices of ``configs`` split into groups that can be trained as one stacked model."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, cfg in enumerate(configs):
+        groups[cfg.batch_signature()].append(i)
+    return [m[s : s + max_stack] for m in groups.values() for s in range(0, len(m), max_stack)]
+
+
+def train_many(configs: list[TrainConfig], device: str | torch.device | None = None, progress: bool = True,
+               callback: Callable[[int, list[Run]], None] | None = None, stop: threading.Event | None = None,
+               max_stack: int = 64, on_done: Callable[[list[Run]], None] | None = None) -> list[Run]:
+    """Train every config; configs that can share a stacked model are trained together.
+
+    ``on_done`` receives each group's runs as soon as the group finishes (the store saves
+    them there, so an interrupted sweep keeps every finished group). After an interrupt
+    the remaining groups are skipped and returned as empty runs marked ``not_started``.
+    """
+    dev = resolve_device(device)
+    out = [Run(c, meta={"status": "not_started"}) for c in configs]
+    bar = _progress_bar(configs, progress)
+    try:
+        for chunk in stack_groups(configs, max_stack):
+            runs = _train_group([configs[i] for i in chunk], dev, bar, callback, stop)
+            for i, run in zip(chunk, runs):
+                out[i] = run
+            if on_done:
+                on_done(runs)
+            if any(r.meta["status"] in ("interrupted", "stopped") for r in runs):
+                break
+    finally:
+        bar.close()
+    return out
+
+
+def train(config: TrainConfig, device: str | torch.device | None = None, progress: bool = True,
+          callback: Callable[[int, list[Run]], None] | None = None, stop: threading.Event | None = None) -> Run:
+    """Train one run. Ctrl-C (or ``stop.set()``) ends it early and keeps the history so far."""
+    return train_many([config], device, progress, callback, stop)[0]
