@@ -13,7 +13,8 @@ from .store import Store, load_or_train
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grok_lib", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list", help="list the named experiments and whether they are stored")
+    lst = sub.add_parser("list", help="list the named experiments and whether they are stored")
+    lst.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
     regen = sub.add_parser("regenerate", help="train named experiments again and store them")
     regen.add_argument("names", nargs="*", help="experiment names (see `list`)")
     regen.add_argument("--all", action="store_true", help="every registered experiment")
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     regen.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     regen.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
     args = parser.parse_args(argv)
-    store = Store(getattr(args, "store", None))
+    store = Store(args.store)
     if args.cmd == "list":
         for exp in EXPERIMENTS.values():
             cfgs = exp.configs()

@@ -86,11 +86,17 @@ class TrainConfig:
         ]:
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not one of {allowed}.")
-        if self.model == "transformer" and self.d_model % self.n_heads:
-            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
-        for name in ("steps", "log_every", "d_embed", "d_hidden", "n_hidden", "n_layers", "d_model", "d_mlp"):
+        for name in ("steps", "log_every", "d_embed", "d_hidden", "n_hidden", "n_layers", "d_model", "n_heads",
+                     "d_mlp"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1.")
+        for name in ("warmup_steps", "patience"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)} is negative; use 0 or more.")
+        if not 0.0 <= self.momentum < 1.0 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError(f"momentum={self.momentum} and betas={self.betas} must each lie in [0, 1) (e.g. 0.9).")
+        if self.model == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be a positive integer, or None for full batch.")
 

@@ -22,6 +22,8 @@ def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]
     """
     if not 0.0 < train_frac < 1.0:
         raise ValueError(f"train_frac={train_frac} must lie strictly between 0 and 1.")
+    if n < 2:
+        raise ValueError(f"cannot split {n} pair(s) into a training and a validation set; need at least 2.")
     n_train = min(max(int(round(train_frac * n)), 1), n - 1)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:n_train].sort().values, perm[n_train:].sort().values
@@ -29,6 +31,10 @@ def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]
 
 def noisy_labels(labels: Tensor, n_classes: int, fraction: float, seed: int) -> Tensor:
     """Replace round(fraction·len) labels by a different class, chosen uniformly at random."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"label noise fraction={fraction} must be in [0, 1].")
+    if fraction > 0 and n_classes < 2:
+        raise ValueError("label noise needs at least 2 classes to move a label to a different one.")
     out = labels.clone()
     k = int(round(fraction * len(labels)))
     if k == 0:

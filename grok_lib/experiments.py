@@ -7,8 +7,8 @@ store. A newcomer finds the runs behind any figure here, by the name the chapter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .config import TrainConfig
 
@@ -52,3 +52,141 @@ CANONICAL_MLP = TrainConfig(op="add", p=97, train_frac=0.3, model="mlp", lr=1e-3
 @register("ch2_mlp", "02_first_run", "Canonical MLP: a+b mod 97, 30% train, AdamW lr 1e-3, wd 1.")
 def _ch2_mlp() -> list[TrainConfig]:
     return [CANONICAL_MLP]
+
+
+# The default transformer (1 layer, d_model 128, 4 heads, d_mlp 512) on a smaller table than
+# Nanda et al.'s p=113 and with a 3x larger learning rate (so 3x faster weight decay), so
+# that it groks within minutes on a CPU. The canonical p=113 run is meant for a GPU.
+CH2_TRANSFORMER = TrainConfig(op="add", p=37, train_frac=0.5, model="transformer", lr=3e-3, weight_decay=1.0,
+                              steps=10_000)
+
+
+@register("ch2_transformer", "02_first_run",
+          "Default 1-layer transformer: a+b mod 37, 50% train, AdamW lr 3e-3, wd 1.")
+def _ch2_transformer() -> list[TrainConfig]:
+    return [CH2_TRANSFORMER]
+
+
+# ---- Chapter 3: the explorer's precomputed sweep ---------------------------------------
+
+EXPLORER_BASE = TrainConfig(op="add", p=31, model="mlp", merge="concat", d_embed=64, d_hidden=64, lr=1e-2,
+                            steps=2500, log_every=50, patience=200)
+# (operation, how the MLP merges the two embeddings); the explorer lists them in this order
+EXPLORER_VARIANTS = [("add", "sum"), ("add", "concat"), ("sub", "sum"), ("sub", "concat"), ("mul", "concat"),
+                     ("div", "concat"), ("x2_y2", "concat"), ("x2_xy_y2_x", "concat")]
+EXPLORER_FRACS = [0.2, 0.4, 0.5, 0.6, 0.8]
+EXPLORER_WDS = [0.0, 0.1, 0.3, 1.0, 3.0]
+
+
+@register("explorer_sweep", "03_play",
+          "Explorer: 6 operations (concat MLP) + add/sub with a sum MLP, x 5 train fractions x 5 weight decays, p=31.")
+def _explorer_sweep() -> list[TrainConfig]:
+    return [EXPLORER_BASE.replace(op=op, merge=merge, train_frac=f, weight_decay=w)
+            for op, merge in EXPLORER_VARIANTS for f in EXPLORER_FRACS for w in EXPLORER_WDS]
+
+
+# ---- Chapters 4-6: what makes a network grok; sum vs concat; double descent -------------
+# One small task shared by these chapters, so their runs stack and their numbers compare:
+# a∘b mod 31 with a narrow MLP (embedding and hidden width 64), full-batch AdamW at lr 1e-2,
+# logged every 50 steps, at most 2,500 steps. A higher rate than the canonical 1e-3 makes
+# grokking happen within a CPU-sized budget. The explorer (chapter 3) uses the same settings;
+# the `extra` tag keeps these runs separate from its, so regenerating one chapter never
+# changes the numbers stored for another (runs trained in different stacks differ by rounding,
+# and grokking times amplify that).
+
+CH4_BASE = TrainConfig(op="add", p=31, model="mlp", merge="sum", d_embed=64, d_hidden=64, lr=1e-2,
+                       steps=2500, log_every=50, patience=200, extra={"runs": "ch4-6"})
+CH4_WEIGHT_DECAYS = (0.0, 0.1, 0.3, 1.0, 3.0)
+CH4_FRACS = (0.2, 0.4, 0.5, 0.6, 0.8)
+CH4_SEEDS = range(3)
+CH4_SPREAD = dict(weight_decay=1.0, train_frac=0.6)  # the cell whose seeds we count
+CH4_SPREAD_SEEDS = range(3, 15)
+
+
+@register("ch4_phase", "04_what_makes_it_grok",
+          "a+b mod 31, sum-MLP: 5 weight decays x 5 train fractions x 3 seeds, plus 12 more seeds in one cell.")
+def _ch4_phase() -> list[TrainConfig]:
+    from .sweep import grid
+
+    cells = grid(CH4_BASE, weight_decay=CH4_WEIGHT_DECAYS, train_frac=CH4_FRACS, seed=CH4_SEEDS)
+    return cells + grid(CH4_BASE.replace(**CH4_SPREAD), seed=CH4_SPREAD_SEEDS)
+
+
+CH4_OPT_FRAC = 0.6
+CH4_SGD = CH4_BASE.replace(optimizer="sgd", train_frac=CH4_OPT_FRAC)
+CH4_ADAM = CH4_BASE.replace(optimizer="adam", train_frac=CH4_OPT_FRAC)
+CH4_SGD_LRS = (0.3, 1.0, 3.0)
+CH4_SGD_WDS = (0.0, 1e-3, 1e-2)
+CH4_ADAM_LRS = (3e-3, 1e-2)
+CH4_ADAM_WDS = (0.0, 1e-4, 1e-3, 1e-2)
+
+
+@register("ch4_optimizers", "04_what_makes_it_grok",
+          "a+b mod 31, 60%: SGD and Adam, each with an L2 penalty, to set beside AdamW's runs in ch4_phase.")
+def _ch4_optimizers() -> list[TrainConfig]:
+    from .sweep import grid
+
+    return (grid(CH4_SGD, lr=CH4_SGD_LRS, weight_decay=CH4_SGD_WDS)
+            + grid(CH4_ADAM, lr=CH4_ADAM_LRS, weight_decay=CH4_ADAM_WDS))
+
+
+CH4_OPS = ("add", "sub", "div", "x2_y2", "x3_xy")
+CH4_OP_FRACS = CH4_FRACS + (0.9,)
+CH4_S5_FRACS = (0.2, 0.3, 0.5, 0.8)
+CH4_S5_STEPS = 1500
+
+
+@register("ch4_operations", "04_what_makes_it_grok",
+          "Concat-MLP, wd 1: +, -, /, x2+y2, x3+xy mod 31 across 6 train fractions, and S5 composition.")
+def _ch4_operations() -> list[TrainConfig]:
+    from .sweep import grid
+
+    concat = CH4_BASE.replace(merge="concat", weight_decay=1.0)
+    return (grid(concat, op=CH4_OPS, train_frac=CH4_OP_FRACS)
+            + grid(concat.replace(op="s5_xy", steps=CH4_S5_STEPS), train_frac=CH4_S5_FRACS))
+
+
+CH5_OPS = ("add", "sub", "xy_y2")
+CH5_WEIGHT_DECAYS = (0.3, 1.0, 3.0)
+CH5_FRACS = (0.4, 0.6, 0.8)
+CH5_SEEDS = range(3)
+
+
+@register("ch5_merge", "05_sum_vs_concat",
+          "Sum vs concat MLP on a+b, a-b, ab+b2 mod 31: 3 weight decays x 3 train fractions x 3 seeds, "
+          "plus 12 more concat seeds where ch4 has 15 sum seeds.")
+def _ch5_merge() -> list[TrainConfig]:
+    from .sweep import grid
+
+    cells = grid(CH4_BASE, op=CH5_OPS, merge=("sum", "concat"), weight_decay=CH5_WEIGHT_DECAYS,
+                 train_frac=CH5_FRACS, seed=CH5_SEEDS)
+    return cells + grid(CH4_BASE.replace(merge="concat", **CH4_SPREAD), seed=CH4_SPREAD_SEEDS)
+
+
+@register("ch5_two_hidden", "05_sum_vs_concat",
+          "The blog's model (two hidden layers), sum vs concat, on a+b mod 31 at wd 1: 3 fractions x 3 seeds.")
+def _ch5_two_hidden() -> list[TrainConfig]:
+    from .sweep import grid
+
+    return grid(CH4_BASE.replace(n_hidden=2, weight_decay=1.0), merge=("sum", "concat"), train_frac=CH5_FRACS,
+                seed=CH5_SEEDS)
+
+
+# Double descent needs a network that can only just fit its training set, so a smaller table
+# (a+b mod 23, 529 cells), a narrow embedding (16) and hidden widths from 2 to 256, trained for
+# a fixed budget (no early stop) without and with 20% wrong training labels. The embeddings are
+# concatenated: wrong labels break the symmetry a+b = b+a, which a summing MLP could never fit.
+CH6_BASE = CH4_BASE.replace(p=23, merge="concat", d_embed=16, steps=1500, early_stop=False)
+CH6_WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
+CH6_FRACS = (0.3, 0.5, 0.7)
+CH6_NOISES = (0.0, 0.2)
+CH6_WEIGHT_DECAYS = (0.0, 1.0)
+
+
+@register("ch6_width", "06_double_descent",
+          "a+b mod 23, MLP hidden width 2..256 x train fraction x label noise 0/20% x weight decay 0/1, 1,500 steps.")
+def _ch6_width() -> list[TrainConfig]:
+    from .sweep import grid
+
+    return grid(CH6_BASE, d_hidden=CH6_WIDTHS, train_frac=CH6_FRACS, label_noise=CH6_NOISES,
+                weight_decay=CH6_WEIGHT_DECAYS)

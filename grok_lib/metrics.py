@@ -4,15 +4,15 @@ regime (phase) does a run belong to."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 THRESHOLD = 0.99
 
 
 def first_step_at(steps: Sequence[int], values: Sequence[float], threshold: float = THRESHOLD) -> int | None:
     """First logged step whose value is at least ``threshold`` (None if never)."""
-    return next((s for s, v in zip(steps, values) if v >= threshold), None)
+    return next((s for s, v in zip(steps, values, strict=True) if v >= threshold), None)
 
 
 @dataclass(frozen=True)

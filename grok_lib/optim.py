@@ -26,32 +26,48 @@ class StackedOptimizer:
 
     @torch.no_grad()
     def step(self, lr: Tensor) -> None:
-        """One update; ``lr`` [N] is this step's learning rate per run (after warm-up)."""
+        """One update; ``lr`` [N] is this step's learning rate per run (after warm-up).
+
+        Each line updates every parameter at once (``torch._foreach_*``): a handful of
+        kernels per step instead of a handful per parameter, which is most of an
+        optimizer step's cost at these sizes. Per-run factors are [N] tensors viewed to
+        broadcast against each parameter.
+        """
         self.t += 1
         b1, b2 = self.betas
-        for i, p in enumerate(self.params):
-            g, st = p.grad, self.state[i]
-            lr_p, wd_p = _per_run(lr, p), _per_run(self.wd, p)
-            if self.kind == "adamw":
-                p.mul_(1 - lr_p * wd_p)
-            else:
-                g = g.add(p * wd_p)  # L2 penalty folded into the gradient
-            if self.kind == "sgd":
-                if self.momentum:
-                    if not st:
+        params = self.params
+        grads = [p.grad for p in params]
+        per_run = lambda x: [_per_run(x, p) for p in params]  # noqa: E731
+        if self.kind == "adamw":
+            torch._foreach_mul_(params, per_run(1 - lr * self.wd))
+        else:  # L2 penalty folded into the gradient
+            grads = torch._foreach_add(grads, torch._foreach_mul(params, per_run(self.wd)))
+        if self.kind == "sgd":
+            if self.momentum:
+                if not self.state[0]:
+                    for st, g in zip(self.state, grads, strict=True):
                         st.append(g.clone())
-                    else:
-                        st[0].mul_(self.momentum).add_(g)
-                    g = st[0]
-                p.sub_(lr_p * g)
-                continue
-            if not st:
+                else:
+                    bufs = [st[0] for st in self.state]
+                    torch._foreach_mul_(bufs, self.momentum)
+                    torch._foreach_add_(bufs, grads)
+                grads = [st[0] for st in self.state]
+            torch._foreach_sub_(params, torch._foreach_mul(grads, per_run(lr)))
+            return
+        if not self.state[0]:
+            for st, p in zip(self.state, params, strict=True):
                 st.extend([torch.zeros_like(p), torch.zeros_like(p)])
-            m, v = st
-            m.lerp_(g, 1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / (1 - b2**self.t) ** 0.5).add_(self.eps)
-            p.sub_((lr_p / (1 - b1**self.t)) * m / denom)
+        m = [st[0] for st in self.state]
+        v = [st[1] for st in self.state]
+        torch._foreach_lerp_(m, grads, 1 - b1)
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_div_(denom, (1 - b2**self.t) ** 0.5)
+        torch._foreach_add_(denom, self.eps)
+        update = torch._foreach_div(m, denom)
+        torch._foreach_mul_(update, per_run(lr / (1 - b1**self.t)))
+        torch._foreach_sub_(params, update)
 
     def keep(self, idx: Tensor, params: list[Tensor]) -> None:
         """Keep only runs ``idx`` (after finished runs are dropped from the stack)."""

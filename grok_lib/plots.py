@@ -6,7 +6,7 @@ so it displays once in a notebook, and a dashboard can redraw it from another th
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -121,8 +121,7 @@ def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0,
         grid[a[val].numpy(), b[val].numpy()] = np.nan
     fig = Figure(figsize=(4.2, 4.0), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()
-    cmap = ListedColormap(_hues(n))
-    cmap.set_bad("white")
+    cmap = ListedColormap(_hues(n)).with_extremes(bad="white")
     ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=n - 1)
     ax.set_xlabel("b")
     ax.set_ylabel("a")
@@ -141,3 +140,31 @@ def _hues(n: int) -> np.ndarray:
     from matplotlib import colormaps
 
     return colormaps["twilight_shifted"](np.linspace(0, 1, n, endpoint=False))
+
+
+def _show_figures_in_notebooks() -> None:
+    """Let a returned Figure display as a PNG in IPython whatever the matplotlib backend.
+
+    The inline backend registers this itself, but not when MPLBACKEND selects another
+    backend (as headless runners often do); figures built without pyplot would then
+    show only as ``<Figure size ...>`` text.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def to_png(fig: Figure) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+        return buf.getvalue()
+
+    ip.display_formatter.formatters["image/png"].for_type(Figure, to_png)
+
+
+_show_figures_in_notebooks()

@@ -9,8 +9,9 @@ and callers choose it by name without changing anything else.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .config import TrainConfig
 from .store import Store, load_or_train
@@ -33,7 +34,8 @@ def grid(base: TrainConfig | None = None, **axes: Iterable[Any]) -> list[TrainCo
     """
     base = base or TrainConfig()
     names = list(axes)
-    return [base.replace(**dict(zip(names, values))) for values in itertools.product(*(list(axes[n]) for n in names))]
+    combos = itertools.product(*(list(axes[n]) for n in names))
+    return [base.replace(**dict(zip(names, values, strict=True))) for values in combos]
 
 
 def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = None, device: str | None = None,

@@ -14,8 +14,9 @@ import platform
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -98,7 +99,7 @@ class _Stack:
         self.weight = torch.zeros(n, width, dtype=dtype)
         self.is_train = torch.zeros(n, n_pairs, dtype=torch.bool)
         self.table_y = c.repeat(n, 1)  # what each run is graded against on the full table
-        for r, ((tr, _), cfg) in enumerate(zip(splits, configs)):
+        for r, ((tr, _), cfg) in enumerate(zip(splits, configs, strict=True)):
             y = noisy_labels(c[tr], self.n_classes, cfg.label_noise, cfg.split_seed)
             self.train_idx[r, : len(tr)] = tr
             self.train_y[r, : len(tr)] = y
@@ -157,10 +158,11 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
     as_t = lambda xs: torch.tensor(xs, device=device, dtype=dtype)  # noqa: E731
     lr = as_t([c.lr for c in configs])
     warmup = as_t([max(c.warmup_steps, 1) for c in configs])
+    warm_until = max(max(c.warmup_steps, 1) for c in configs)
     opt = StackedOptimizer(list(model.parameters()), c0.optimizer, lr, as_t([c.weight_decay for c in configs]),
                            c0.betas, c0.momentum)
     schedules = [set(log_steps(c.steps, c.log_every)) for c in configs]
-    eval_at = sorted(set().union(*schedules))
+    eval_at = set().union(*schedules)
     runs = [Run(c) for c in configs]
     active = list(range(len(configs)))  # stack position -> run index
     held_since: list[int | None] = [None] * len(configs)
@@ -194,7 +196,8 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
             for p in model.parameters():
                 p.grad = None
             (ce * w).sum().backward()
-            lr_now = opt.lr * torch.clamp((step + 1) / warmup, max=1.0)
+            # past every run's warm-up the schedule is constant: skip three small kernels a step
+            lr_now = opt.lr if step + 1 >= warm_until else opt.lr * torch.clamp((step + 1) / warmup, max=1.0)
             if logging:
                 gnorm = sum(p.grad.pow(2).flatten(1).sum(1) for p in model.parameters()).sqrt()
                 wn = metrics[:, 4]
@@ -206,6 +209,9 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
                            + sum(configs[r].steps - step for r in active if done[r]))
                 last_step = step
                 if finished:
+                    for pos, r in enumerate(active):
+                        if done[r]:  # keep a finished run's weights before it leaves the stack
+                            runs[r].state_dict = _weights(model, pos)
                     keep = [i for i, r in enumerate(active) if not done[r]]
                     if not keep:
                         break
@@ -231,10 +237,15 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
         run.meta = meta | {"status": "early_stop" if done[r] and run.history["step"][-1] < configs[r].steps
                            else status if not done[r] else "budget",
                            "steps_done": run.history["step"][-1] if run.history["step"] else 0}
-    if any(c.save_model for c in configs) or len(configs) == 1:
-        for pos, r in enumerate(active):
-            runs[r].state_dict = {k: v[pos : pos + 1].detach().cpu().clone() for k, v in model.state_dict().items()}
+    for pos, r in enumerate(active):
+        if runs[r].state_dict is None:
+            runs[r].state_dict = _weights(model, pos)
     return runs
+
+
+def _weights(model: StackedModule, pos: int) -> dict[str, Tensor]:
+    """Run ``pos`` of a stack as a one-run state dict on the CPU."""
+    return {k: v[pos : pos + 1].detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
 def _record(row: Tensor, step: int, active: list[int], runs: list[Run], schedules: list[set[int]],
@@ -246,7 +257,10 @@ def _record(row: Tensor, step: int, active: list[int], runs: list[Run], schedule
             continue
         hist, cfg = runs[r].history, configs[r]
         hist["step"].append(step)
-        for name, value in zip(METRICS, row[pos].tolist()):
+        values = row[pos].tolist()
+        if step >= cfg.steps:  # a run's last row has no update after it, so no gradient (as when alone)
+            values[-3:] = [math.nan] * 3
+        for name, value in zip(METRICS, values, strict=True):
             hist[name].append(value)
         if hist["val_acc"][-1] >= GENERALISED:
             held_since[r] = step if held_since[r] is None else held_since[r]
@@ -280,19 +294,46 @@ def _progress_bar(configs: list[TrainConfig], enabled: bool):
                 unit="step", unit_scale=True)
 
 
+def _cpu_name() -> str:
+    """The processor's model name (platform.processor() is empty on Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
 def _environment(device: torch.device) -> dict[str, Any]:
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_name()
     return {"grok_lib": __version__, "torch": torch.__version__, "device": f"{device.type}: {name}",
             "threads": torch.get_num_threads(),
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
 
-def stack_groups(configs: list[TrainConfig], max_stack: int = 64) -> list[list[int]]:
-    """Indices of ``configs`` split into groups that can be trained as one stacked model."""
+def stack_groups(configs: list[TrainConfig], max_stack: int = 64, max_padding: float = 0.1) -> list[list[int]]:
+    """Indices of ``configs`` split into groups that can be trained as one stacked model.
+
+    Every run in a stack is padded to the stack's largest training split, so runs are sorted
+    by split size and a new stack starts once padding would exceed ``max_padding`` of a
+    run's rows (e.g. 30% and 50% splits train as two stacks, not one padded by 67%).
+    """
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, cfg in enumerate(configs):
         groups[cfg.batch_signature()].append(i)
-    return [m[s : s + max_stack] for m in groups.values() for s in range(0, len(m), max_stack)]
+    stacks: list[list[int]] = []
+    for members in groups.values():
+        members = sorted(members, key=lambda i: configs[i].train_frac)
+        start = None
+        for i in members:
+            if start is None or len(stacks[-1]) >= max_stack or (
+                    configs[i].train_frac > (1 + max_padding) * configs[start].train_frac):
+                stacks.append([])
+                start = i
+            stacks[-1].append(i)
+    return stacks
 
 
 def train_many(configs: list[TrainConfig], device: str | torch.device | None = None, progress: bool = True,
@@ -310,7 +351,7 @@ def train_many(configs: list[TrainConfig], device: str | torch.device | None = N
     try:
         for chunk in stack_groups(configs, max_stack):
             runs = _train_group([configs[i] for i in chunk], dev, bar, callback, stop)
-            for i, run in zip(chunk, runs):
+            for i, run in zip(chunk, runs, strict=True):
                 out[i] = run
             if on_done:
                 on_done(runs)

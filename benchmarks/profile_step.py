@@ -1,0 +1,78 @@
+"""Where a training step's time goes: torch.profiler's top operators for one canonical
+MLP step (TrainConfig() defaults, full batch), grok_lib's formulation against the reference.
+
+    python benchmarks/profile_step.py [--steps 50] [--threads 1] [--model mlp|transformer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reference import reference_model  # noqa: E402
+
+from grok_lib import TrainConfig  # noqa: E402
+from grok_lib.data import make_task  # noqa: E402
+from grok_lib.models import build_model  # noqa: E402
+from grok_lib.optim import StackedOptimizer  # noqa: E402
+
+
+def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One full-batch training step of each implementation, as closures."""
+    task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.seed, layout=cfg.model)
+    x, y = task.inputs[task.train_idx], task.train_labels
+    ref = reference_model(cfg, task.vocab_size, task.n_classes)
+    ref_opt = torch.optim.AdamW(ref.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+
+    def reference_step() -> None:
+        loss = F.cross_entropy(ref(x), y)
+        ref_opt.zero_grad()
+        loss.backward()
+        ref_opt.step()
+
+    model = build_model(cfg, task.vocab_size, task.n_classes)
+    lr = torch.tensor([cfg.lr])
+    opt = StackedOptimizer(list(model.parameters()), cfg.optimizer, lr, torch.tensor([cfg.weight_decay]), cfg.betas)
+    xs, ys, w = x[None], y[None], torch.full((1, len(y)), 1 / len(y))
+
+    def grok_step() -> None:  # the body of grok_lib.train's loop, without logging
+        ce = F.cross_entropy(model(xs).flatten(0, 1), ys.flatten(), reduction="none").view_as(w)
+        for p in model.parameters():
+            p.grad = None
+        (ce * w).sum().backward()
+        opt.step(lr)
+
+    return reference_step, grok_step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--model", default="mlp", choices=["mlp", "transformer"])
+    parser.add_argument("--rows", type=int, default=12)
+    opts = parser.parse_args()
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    cfg = TrainConfig() if opts.model == "mlp" else TrainConfig(model="transformer", p=113)
+    for name, step in zip(("reference", "grok_lib"), steps_for(cfg), strict=True):
+        for _ in range(5):
+            step()
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            for _ in range(opts.steps):
+                step()
+        print(f"\n{name}: {opts.steps} steps of the canonical {opts.model}")
+        print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=opts.rows,
+                                                                 max_name_column_width=28, max_shapes_column_width=60))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,380 @@
+"""The live lab: pick a task, a model and an optimiser, press Run, and watch it (maybe) grok.
+
+``grok_lib.dashboard.lab()`` displays one `Lab`. Training runs in a background thread, so
+the notebook stays responsive and **Stop** is seen within one step; the figure (accuracy,
+loss and weight norm against a log step axis) is drawn with a matplotlib `Figure` (no
+pyplot state), rendered to PNG and shown in an ipywidgets `Image`, which displays the same
+way in Jupyter, JupyterLab, VS Code and Colab. **Keep** stores a finished run so the next
+runs are drawn over it; **Clear** forgets the kept ones.
+
+Works with ipywidgets 7.7 (Colab) and 8.x: it uses only widgets, traits and methods that
+both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``, ``Layout``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+from matplotlib.figure import Figure
+
+from .config import TrainConfig
+from .metrics import grokking_summary
+from .ops import OPERATIONS
+from .plots import TRAIN, VAL
+from .train import GENERALISED, resolve_device, train
+
+MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
+                 ("transformer (1 layer)", ("transformer", "sum"))]
+OPTIMIZER_CHOICES = [("AdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd")]
+KEPT_COLORS = ["#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+
+# The default run: on a 2-core CPU it memorises in about a hundred steps and generalises in
+# about a thousand (see the chapter for the measured time); on a GPU in seconds.
+DEFAULTS: dict[str, Any] = dict(op="add", p=97, train_frac=0.3, weight_decay=1.0, model=("mlp", "sum"),
+                                optimizer="adamw", lr=3e-3, steps=3000, seed=0)
+QUICK: dict[str, Any] = dict(DEFAULTS, p=11, train_frac=0.5, steps=60)  # for tests: a run in well under a second
+
+
+@dataclass
+class Kept:
+    """A run kept for comparison: its label and a copy of its history."""
+
+    label: str
+    history: dict[str, list[float]]
+
+
+def _snapshot(history: dict[str, list[float]]) -> dict[str, list[float]]:
+    return {k: list(v) for k, v in history.items()}
+
+
+def _describe(cfg: TrainConfig, short: bool = False) -> str:
+    model = "transformer" if cfg.model == "transformer" else f"{cfg.merge} MLP"
+    if short:
+        return (f"{cfg.op} p={cfg.p} {cfg.train_frac:.0%} wd={cfg.weight_decay:g} {model} {cfg.optimizer} "
+                f"lr={cfg.lr:.1g} seed={cfg.seed}")
+    return (f"{cfg.op}, p={cfg.p}, {cfg.train_frac:.0%} train, wd {cfg.weight_decay:g}, {model}, "
+            f"{cfg.optimizer} lr {cfg.lr:.2g}, seed {cfg.seed}")
+
+
+def draw(history: dict[str, list[float]] | None, kept: list[Kept] = (), title: str = "",
+         budget: int | None = None) -> Figure:
+    """The lab's picture: accuracy, loss and weight norm against step (log), current run in
+    blue (train) and red (validation), kept runs in other colours (train dashed)."""
+    fig = Figure(figsize=(11, 3.4))
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86 if title else 0.95, wspace=0.28)
+    ax_acc, ax_loss, ax_norm = fig.subplots(1, 3)
+    for i, k in enumerate(kept):
+        c = KEPT_COLORS[i % len(KEPT_COLORS)]
+        x = [max(s, 1) for s in k.history["step"]]
+        ax_acc.plot(x, k.history["train_acc"], color=c, ls="--", lw=1, alpha=0.8)
+        ax_acc.plot(x, k.history["val_acc"], color=c, lw=1.5)
+        ax_loss.plot(x, k.history["train_loss"], color=c, ls="--", lw=1, alpha=0.8)
+        ax_loss.plot(x, k.history["val_loss"], color=c, lw=1.5)
+        ax_norm.plot(x, k.history["weight_norm"], color=c, lw=1.5, label=k.label)
+    if history and history.get("step"):
+        x = [max(s, 1) for s in history["step"]]
+        ax_acc.plot(x, history["train_acc"], color=TRAIN, lw=2, label="train")
+        ax_acc.plot(x, history["val_acc"], color=VAL, lw=2, label="validation")
+        ax_loss.plot(x, history["train_loss"], color=TRAIN, lw=2)
+        ax_loss.plot(x, history["val_loss"], color=VAL, lw=2)
+        ax_norm.plot(x, history["weight_norm"], color="k", lw=2, label="this run" if kept else None)
+    for ax, ylabel in [(ax_acc, "accuracy"), (ax_loss, "cross-entropy loss"), (ax_norm, "total weight norm ‖w‖")]:
+        ax.set_xscale("log")
+        ax.set_xlim(1, max(10, budget or 10))
+        ax.set_xlabel("optimisation step")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    ax_acc.set_ylim(-0.02, 1.02)
+    if ax_loss.lines:
+        ax_loss.set_yscale("log")
+    if history and history.get("step"):
+        ax_acc.legend(fontsize=7, loc="lower right")
+    if kept:  # kept runs are named in the weight-norm panel (solid: validation, dashed: train)
+        ax_norm.legend(fontsize=6, loc="lower left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def to_png(fig: Figure, dpi: int = 80) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class Lab:
+    """The live lab's widgets and logic. ``Lab().widget`` is the box to display.
+
+    ``quick=True`` starts from a tiny task (p=11, 60 steps) for tests. ``redraw_every`` is the
+    wall-clock interval between figure redraws while training (seconds).
+    """
+
+    def __init__(self, quick: bool = False, device: str | None = None, redraw_every: float = 0.4,
+                 log_every: int = 25):
+        d = QUICK if quick else DEFAULTS
+        self.device = resolve_device(device)
+        self.redraw_every = redraw_every
+        self.log_every = 5 if quick else log_every
+        self.history: dict[str, list[float]] = {}
+        self.kept: list[Kept] = []
+        self.last_config: TrainConfig | None = None
+        self.result: Any = None  # the last finished Run
+        self.error: str | None = None
+        self.thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.drawer: threading.Thread | None = None
+        self._lock = threading.Lock()  # guards self.history between the threads
+        self._draw_lock = threading.Lock()  # one figure rendered at a time
+        self._dirty = threading.Event()  # new history to draw
+        self._done = threading.Event()  # the training thread has finished
+        self._draws = 0
+        self._step, self._final = 0, None
+
+        wide = {"description_width": "110px"}
+        lay = W.Layout(width="330px")
+        self.op = W.Dropdown(options=[(o.formula, o.name) for o in OPERATIONS.values()], value=d["op"],
+                             description="operation", style=wide, layout=lay)
+        self.p = W.BoundedIntText(value=d["p"], min=2, max=1000, description="p (modulus)", style=wide, layout=lay)
+        self.train_frac = W.FloatSlider(value=d["train_frac"], min=0.0, max=0.95, step=0.05, readout_format=".0%",
+                                        description="train fraction", style=wide, layout=lay)
+        self.weight_decay = W.FloatLogSlider(value=d["weight_decay"], base=10, min=-3, max=1, step=0.1,
+                                             readout_format=".3g", description="weight decay", style=wide, layout=lay)
+        self.no_decay = W.Checkbox(value=False, description="no weight decay (0)", indent=False,
+                                   layout=W.Layout(width="200px"))
+        self.model = W.Dropdown(options=MODEL_CHOICES, value=d["model"], description="model", style=wide, layout=lay)
+        self.optimizer = W.Dropdown(options=OPTIMIZER_CHOICES, value=d["optimizer"], description="optimizer",
+                                    style=wide, layout=lay)
+        self.lr = W.FloatLogSlider(value=d["lr"], base=10, min=-4, max=-1, step=0.05, readout_format=".2g",
+                                   description="learning rate", style=wide, layout=lay)
+        self.steps = W.BoundedIntText(value=d["steps"], min=1, max=200_000, step=500, description="steps",
+                                      style=wide, layout=lay)
+        self.seed = W.BoundedIntText(value=d["seed"], min=0, max=2**31 - 1, description="seed", style=wide,
+                                     layout=lay)
+        self.run_button = W.Button(description="Run", button_style="success", icon="play",
+                                   layout=W.Layout(width="90px"))
+        self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
+                                    layout=W.Layout(width="90px"))
+        self.keep_button = W.Button(description="Keep", icon="bookmark", disabled=True,
+                                    layout=W.Layout(width="90px"))
+        self.clear_button = W.Button(description="Clear", icon="eraser", disabled=True,
+                                     layout=W.Layout(width="90px"))
+        self.progress = W.IntProgress(value=0, min=0, max=d["steps"], layout=W.Layout(width="330px"))
+        self.status = W.HTML(value="Ready: press <b>Run</b>.")
+        self.message = W.HTML(value="")
+        self.image = W.Image(value=to_png(draw(None, budget=d["steps"])), format="png",
+                             layout=W.Layout(width="100%", max_width="1000px"))
+
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.keep_button.on_click(lambda _: self.keep())
+        self.clear_button.on_click(lambda _: self.clear())
+        self.no_decay.observe(lambda ch: setattr(self.weight_decay, "disabled", bool(ch["new"])), names="value")
+
+        controls = W.VBox([self.op, self.p, self.train_frac, W.HBox([self.weight_decay, self.no_decay]), self.model,
+                           self.optimizer, self.lr, self.steps, self.seed])
+        buttons = W.HBox([self.run_button, self.stop_button, self.keep_button, self.clear_button])
+        self.widget = W.VBox([controls, buttons, W.HBox([self.progress, self.status]), self.message, self.image])
+
+    # ---- settings -------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        """The config the controls describe (raises ValueError with a readable message)."""
+        model, merge = self.model.value
+        return TrainConfig(op=self.op.value, p=int(self.p.value), train_frac=round(float(self.train_frac.value), 4),
+                           weight_decay=0.0 if self.no_decay.value else float(self.weight_decay.value),
+                           model=model, merge=merge, optimizer=self.optimizer.value, lr=float(self.lr.value),
+                           steps=int(self.steps.value), seed=int(self.seed.value), log_every=self.log_every,
+                           early_stop=True, patience=max(100, 10 * self.log_every))
+
+    def set(self, **values: Any) -> Lab:
+        """Set controls by name (``lab.set(op="div", p=31, weight_decay=0)``); returns the lab."""
+        for name, value in values.items():
+            if name == "weight_decay":
+                self.no_decay.value = value == 0
+                if value:
+                    self.weight_decay.value = value
+                continue
+            if name == "merge":
+                name, value = "model", ("mlp", value)
+            getattr(self, name).value = value
+        return self
+
+    def _show_error(self, text: str) -> None:
+        self.error = text
+        self.message.value = f'<span style="color:#c00"><b>Cannot run:</b> {html.escape(text)}</span>'
+
+    # ---- buttons --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def run(self) -> None:
+        """Start training the current settings in a background thread (no-op while one runs)."""
+        if self.running:
+            return
+        self.message.value = ""
+        self.error = None
+        try:
+            cfg = self.config()
+        except (ValueError, TypeError) as e:
+            self._show_error(str(e))
+            return
+        self.last_config = cfg
+        self.history = {}
+        self.result = None
+        self._stop.clear()
+        self.progress.max = cfg.steps
+        self.progress.value = 0
+        self.progress.bar_style = "info"
+        self.run_button.disabled = True
+        self.keep_button.disabled = True
+        self.stop_button.disabled = False
+        self.status.value = f"Training on {self.device.type}…"
+        self._t0 = time.perf_counter()
+        self._done.clear()
+        self._dirty.clear()
+        self._step, self._final = 0, None
+        self.thread = threading.Thread(target=self._train, args=(cfg,), daemon=True, name="grok-lab-train")
+        self.drawer = threading.Thread(target=self._draw_loop, args=(self._done,), daemon=True,
+                                       name="grok-lab-draw")
+        self.thread.start()
+        self.drawer.start()
+
+    def stop(self) -> None:
+        """Ask the running training to stop after its current step (the history is kept)."""
+        self._stop.set()
+
+    def keep(self) -> None:
+        """Keep the last run, to be drawn under the following ones."""
+        if self.last_config is None or not self.history.get("step") or self.running:
+            return
+        label = _describe(self.last_config, short=True)
+        if self.result is not None and self.result.meta.get("status") == "stopped":
+            label += " (stopped)"
+        self.kept.append(Kept(label, _snapshot(self.history)))
+        self.keep_button.disabled = True
+        self.clear_button.disabled = False
+        self.redraw()
+
+    def clear(self) -> None:
+        self.kept = []
+        self.clear_button.disabled = True
+        self.redraw()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until training and its last redraw are over (for scripts and tests); True if so."""
+        t_end = None if timeout is None else time.monotonic() + timeout
+        for t in (self.thread, self.drawer):
+            if t is not None:
+                t.join(None if t_end is None else max(0.0, t_end - time.monotonic()))
+        return not self.running and not (self.drawer is not None and self.drawer.is_alive())
+
+    # ---- training thread ------------------------------------------------------------------
+    def _callback(self, step: int, runs: list) -> None:
+        # called by the trainer at each logged step: hand the history over and go on training
+        with self._lock:
+            self.history = _snapshot(runs[0].history)
+            self._step = step
+        self._dirty.set()
+
+    def _draw_loop(self, done: threading.Event) -> None:
+        """Redraw at most every ``redraw_every`` seconds while training runs, then once more."""
+        while not done.is_set():
+            if self._dirty.is_set():
+                self._dirty.clear()
+                self.progress.value = self._step
+                self._report(self._step)
+                self.redraw()
+            done.wait(self.redraw_every)
+        if self._final is not None:  # the training thread's verdict, written here so no late update hides it
+            step, text, style = self._final
+            self.progress.value = step
+            self.progress.bar_style = style
+            self._report(step, prefix=text)
+        self.redraw()
+
+    def _report(self, step: int, prefix: str = "") -> None:
+        h = self.history
+        if not h.get("step"):
+            return
+        self.status.value = (f"{prefix}step {step:,} of {self.last_config.steps:,} · train {h['train_acc'][-1]:.0%}"
+                             f" · validation {h['val_acc'][-1]:.0%} · {time.perf_counter() - self._t0:.1f} s")
+
+    def _train(self, cfg: TrainConfig) -> None:
+        try:
+            self.result = train(cfg, device=self.device, progress=False, callback=self._callback, stop=self._stop)
+            with self._lock:
+                self.history = _snapshot(self.result.history)
+            status = self.result.meta.get("status")
+            s = grokking_summary(self.history)
+            done = {"stopped": "Stopped", "early_stop": "Done (held ≥ 99% validation, stopped early)"}.get(
+                status, "Done")
+            when = (f"memorised at step {s.memorised_at:,}" if s.memorised_at is not None else "never memorised")
+            when += (f", generalised at step {s.generalised_at:,}" if s.generalised_at is not None
+                     else ", never generalised")
+            self._final = (s.last_step, f"{done}: {when}. ", "warning" if status == "stopped" else "success")
+        except Exception as e:  # shown in the lab rather than lost in a thread
+            self._show_error(f"{type(e).__name__}: {e}")
+            self.progress.bar_style = "danger"
+        finally:
+            self._done.set()
+            self.run_button.disabled = False
+            self.stop_button.disabled = True
+            self.keep_button.disabled = not self.history.get("step")
+
+    def redraw(self) -> None:
+        """Render the figure again from the current history and kept runs."""
+        with self._draw_lock:
+            with self._lock:
+                hist = self.history
+            cfg = self.last_config
+            title = _describe(cfg) if cfg else ""
+            self.image.value = to_png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
+            self._draws += 1
+
+
+# Measured with `time_to_generalise()` on a 2-core CPU shared with other jobs (one torch thread):
+# seconds from pressing Run until validation accuracy first reached 99%, redraws included.
+# A GPU (unmeasured) should be faster still.
+DEFAULT_CPU_SECONDS = 37  # memorised at step 100, generalised at step 1,100 (measured once; varies with load)
+
+
+def time_to_generalise(lab_: Lab | None = None, timeout: float = 600.0) -> float | None:
+    """Run a lab's current settings (the defaults if none is given) headlessly; return the
+    seconds until validation accuracy first reached 99%, or None if it did not."""
+    the_lab = lab_ or Lab()
+    seen: list[float] = []
+    t0 = time.perf_counter()
+    callback = the_lab._callback
+
+    def timed(step: int, runs: list) -> None:
+        if not seen and runs[0].history["val_acc"] and runs[0].history["val_acc"][-1] >= GENERALISED:
+            seen.append(time.perf_counter() - t0)
+        callback(step, runs)
+
+    the_lab._callback = timed
+    try:
+        the_lab.run()
+        the_lab.wait(timeout)
+    finally:
+        the_lab._callback = callback
+    return seen[0] if seen else None
+
+
+def lab(quick: bool = False, device: str | None = None, **settings: Any) -> Lab:
+    """Display a live lab in the notebook and return it (``settings`` preset its controls)."""
+    from IPython.display import display
+
+    the_lab = Lab(quick=quick, device=device)
+    if settings:
+        the_lab.set(**settings)
+    display(the_lab.widget)
+    return the_lab
+
+
+__all__ = ["DEFAULTS", "DEFAULT_CPU_SECONDS", "Lab", "draw", "lab", "time_to_generalise", "to_png"]

@@ -1,0 +1,19 @@
+"""Small conveniences for the course notebooks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def glue(name: str, value: Any, display: bool = False) -> Any:
+    """Hand a result to the book's text (``{glue:text}`name```) through myst-nb.
+
+    Outside a book build (Colab, a plain Jupyter) myst-nb may be absent; the value is then
+    simply returned, so the same cell runs everywhere.
+    """
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return value
+    _glue(name, value, display=display)
+    return value
