@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
+def glue(name: str, value: Any, display: bool = False) -> None:
     """Hand a result to the book's text (``{glue:text}`name```) through myst-nb.
 
-    Outside a book build (Colab, a plain Jupyter) myst-nb may be absent; the value is then
-    simply returned, so the same cell runs everywhere.
+    Outside a book build (Colab, a plain Jupyter) myst-nb may be absent; the call then does
+    nothing, so the same cell runs everywhere.
     """
     try:
         from myst_nb import glue as _glue
     except ImportError:
-        return value
+        return
     _glue(name, value, display=display)
-    return value
