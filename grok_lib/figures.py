@@ -1,0 +1,283 @@
+"""Figures of the experiment chapters (4-6): many runs at once, read through `analysis`.
+
+Like `plots`, every function returns a `matplotlib.figure.Figure` built without pyplot,
+so a notebook shows it by making it the cell's last expression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .analysis import PhaseTable, group_by
+from .plots import VAL, _steps, curves
+from .train import Run
+
+PHASE_COLORS = {"comprehension": "#2ca02c", "grokking": "#9467bd", "memorisation": "#ff7f0e",
+                "confusion": "#7f7f7f"}
+PHASE_ORDER = ("confusion", "memorisation", "grokking", "comprehension")
+
+
+PHASE_ABBREV = {"comprehension": "C", "grokking": "G", "memorisation": "M", "confusion": "X"}
+
+
+def _fmt(x: Any, key: str = "") -> str:
+    """Fractions (training fraction, label noise) as percentages, other numbers plainly."""
+    if isinstance(x, float) and ("frac" in key or "noise" in key):
+        return f"{x:.0%}"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def accuracy_panels(runs: Mapping[str, Run], ncols: int | None = None, title: str = "") -> Figure:
+    """Train and validation accuracy of several runs, one small panel each, shared axes."""
+    n = len(runs)
+    ncols = ncols or n
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(2.9 * ncols, 2.5 * nrows + 0.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+    for ax, (label, run) in zip(axes, runs.items(), strict=False):
+        curves(ax, run, "acc", marks=True)
+        ax.set_title(label, fontsize=9)
+        ax.label_outer()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes[0].legend(loc="upper left", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def loss_panels(runs: Mapping[str, Run], title: str = "") -> Figure:
+    """Train and validation loss of several runs side by side (log-log)."""
+    n = len(runs)
+    fig = Figure(figsize=(3.2 * n, 2.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n, sharey=True))
+    for ax, (label, run) in zip(axes, runs.items(), strict=False):
+        curves(ax, run, "loss", marks=True)
+        ax.set_title(label, fontsize=9)
+        ax.label_outer()
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def timing_vs(rows: Sequence[Mapping[str, Any]], x: str = "train_frac", budget: int | None = None,
+              ax_title: str = "", xlabel: str | None = None) -> Figure:
+    """When training and validation accuracy first reach 99%, against a config field.
+
+    Each seed is a dot; lines join medians. A run that never generalised within its budget is
+    drawn as an open marker on the budget line.
+    """
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    ax = fig.subplots()
+    budget = budget or max(r["steps"] for r in rows)
+    xs = sorted({r[x] for r in rows})
+    for key, color, label in [("memorised_at", "#1f77b4", "train ≥ 99% (memorised)"),
+                              ("generalised_at", VAL, "validation ≥ 99% (generalised)")]:
+        med_x, med_y = [], []
+        for xv in xs:
+            vals = [r[key] for r in rows if r[x] == xv]
+            hit = [max(v, 1) for v in vals if v is not None]
+            jitter = np.linspace(-0.008, 0.008, len(vals)) if len(vals) > 1 else [0.0]
+            for j, v in zip(jitter, vals, strict=False):
+                if v is None:
+                    ax.scatter(xv + j, budget, marker="o", facecolors="none", edgecolors=color, s=22)
+                else:
+                    ax.scatter(xv + j, max(v, 1), color=color, s=14, alpha=0.7)
+            if len(hit) * 2 > len(vals):  # a median only where most seeds got there
+                med_x.append(xv)
+                med_y.append(float(np.median(hit)))
+        ax.plot(med_x, med_y, color=color, label=label)
+    ax.axhline(budget, color="k", lw=0.8, ls=":")
+    ax.annotate("budget (open: not reached)", (xs[0], budget), xytext=(0, 3), textcoords="offset points",
+                fontsize=7)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel or x.replace("_", " "))
+    ax.set_ylabel("optimisation step")
+    ax.legend(fontsize=8, loc="center right")
+    ax.grid(alpha=0.3, which="both")
+    if ax_title:
+        ax.set_title(ax_title, fontsize=10)
+    return fig
+
+
+def phase_diagram(table: PhaseTable, title: str = "", row_label: str | None = None,
+                  col_label: str | None = None) -> Figure:
+    """Each cell coloured by the majority phase of its seeds and labelled with the counts."""
+    fig = Figure(figsize=(1.05 * len(table.cols) + 2.6, 0.62 * len(table.rows) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    codes = np.full((len(table.rows), len(table.cols)), np.nan)
+    cmap = ListedColormap([PHASE_COLORS[p] for p in PHASE_ORDER])
+    for i, r in enumerate(table.rows):
+        for j, c in enumerate(table.cols):
+            phases = table.cells.get((r, c))
+            if not phases:
+                continue
+            maj = table.majority(r, c)
+            codes[i, j] = PHASE_ORDER.index(maj)
+            text = "\n".join(f"{phases.count(p)}{PHASE_ABBREV[p]}" for p in PHASE_ORDER[::-1] if phases.count(p))
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+    ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(PHASE_ORDER) - 0.5, aspect="auto", origin="lower")
+    ax.set_xticks(range(len(table.cols)), [_fmt(c, table.col_key) for c in table.cols])
+    ax.set_yticks(range(len(table.rows)), [_fmt(r, table.row_key) for r in table.rows])
+    ax.set_xlabel(col_label or table.col_key.replace("_", " "))
+    ax.set_ylabel(row_label or table.row_key.replace("_", " "))
+    handles = [Patch(color=PHASE_COLORS[p], label=f"{p} ({PHASE_ABBREV[p]})") for p in PHASE_ORDER[::-1]]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, value: str = "generalised_at",
+              row_labels: Mapping[Any, str] | None = None, title: str = "") -> Figure:
+    """A table-as-picture: median ``value`` (a step) per cell, log colour scale; '—' = most runs
+    never got there, blank = not tried."""
+    cells = group_by(rows, row_key, col_key)
+    rvals = list(dict.fromkeys(r[row_key] for r in rows))
+    cvals = sorted({r[col_key] for r in rows})
+    grid = np.full((len(rvals), len(cvals)), np.nan)
+    fig = Figure(figsize=(1.0 * len(cvals) + 2.4, 0.5 * len(rvals) + 1.4), layout="constrained")
+    ax = fig.subplots()
+    for i, rv in enumerate(rvals):
+        for j, cv in enumerate(cvals):
+            cell = cells.get((rv, cv))
+            if not cell:
+                ax.text(j, i, "", ha="center", va="center")
+                continue
+            vals = [c[value] for c in cell if c[value] is not None]
+            if len(vals) * 2 > len(cell):
+                grid[i, j] = float(np.median(vals))
+                ax.text(j, i, f"{grid[i, j]:,.0f}", ha="center", va="center", fontsize=8)
+            else:
+                ax.text(j, i, "—", ha="center", va="center", fontsize=9, color="0.4")
+    finite = grid[np.isfinite(grid)]
+    vmin, vmax = (max(finite.min(), 1), max(finite.max(), 2)) if finite.size else (1, 10)
+    from matplotlib.colors import LogNorm
+
+    cmap = ListedColormap(np.array([[0.75, 0.85, 1.0, 1.0], [0.55, 0.7, 0.95, 1], [0.98, 0.8, 0.6, 1],
+                                    [0.95, 0.6, 0.5, 1]]))
+    cmap.set_bad("0.93")
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=LogNorm(vmin, vmax * 1.0001), aspect="auto")
+    fig.colorbar(im, ax=ax, label=f"{value.replace('_', ' ')} (step)", shrink=0.8)
+    ax.set_xticks(range(len(cvals)), [_fmt(c, col_key) for c in cvals])
+    ax.set_yticks(range(len(rvals)), [(row_labels or {}).get(r, str(r)) for r in rvals])
+    ax.set_xlabel(col_key.replace("_", " "))
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def optimizer_dynamics(runs: Mapping[str, Run], title: str = "") -> Figure:
+    """Four curves per optimiser, as the course's SGD study drew them: validation accuracy, weight norm ‖w‖,
+    effective learning rate lr/‖w‖² and effective gradient ‖g‖·‖w‖ (log-step axis)."""
+    fig = Figure(figsize=(10, 6.2), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    panels = [("val_acc", "validation accuracy", False), ("weight_norm", "weight norm ‖w‖", True),
+              ("eff_lr", "effective learning rate lr / ‖w‖²", True),
+              ("eff_grad", "effective gradient ‖g‖·‖w‖", True)]
+    for k, (label, run) in enumerate(runs.items()):
+        hist = run.history
+        x = _steps(hist)
+        for ax, (key, _, _) in zip(axes, panels, strict=False):
+            y = np.asarray(hist[key], dtype=float)
+            ax.plot(x, y, color=f"C{k}", label=label, lw=1.3)
+    for ax, (_, name, logy) in zip(axes, panels, strict=False):
+        ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+    for ax in axes[2:]:
+        ax.set_xlabel("optimisation step")
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def seed_spread(values: Sequence[float | None], budget: int, label: str = "step of generalisation",
+                title: str = "") -> Figure:
+    """Distribution over seeds of one event's step: a histogram, the median, and how many never."""
+    fig = Figure(figsize=(6, 2.8), layout="constrained")
+    ax = fig.subplots()
+    hit = np.array([v for v in values if v is not None], dtype=float)
+    if hit.size:
+        bins = np.linspace(0, budget, 26)
+        ax.hist(hit, bins=bins, color=VAL, alpha=0.75, edgecolor="white")
+        ax.axvline(np.median(hit), color="k", lw=1.2, ls="--")
+        ax.annotate(f"median {np.median(hit):,.0f}", (np.median(hit), 0.95), xycoords=("data", "axes fraction"),
+                    xytext=(4, -10), textcoords="offset points", fontsize=8)
+    missing = sum(v is None for v in values)
+    ax.set_xlim(0, budget)
+    ax.set_xlabel(label)
+    ax.set_ylabel("seeds")
+    note = f"{len(values)} seeds" + (f", {missing} never within {budget:,} steps" if missing else "")
+    ax.set_title(f"{title} ({note})" if title else note, fontsize=9)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def paired_steps(pairs: Sequence[tuple[float | None, float | None]], labels: tuple[str, str], budget: int,
+                 title: str = "", groups: Sequence[str] | None = None) -> Figure:
+    """Step of generalisation under two treatments, one point per (cell, seed); points
+    that never generalised sit on the budget line. The diagonal is 'no difference'."""
+    fig = Figure(figsize=(4.8, 4.4), layout="constrained")
+    ax = fig.subplots()
+    groups = list(groups) if groups is not None else [""] * len(pairs)
+    names = list(dict.fromkeys(groups))
+    for k, name in enumerate(names):
+        pts = [(a, b) for (a, b), g in zip(pairs, groups, strict=False) if g == name]
+        xs = [budget * 1.15 if a is None else max(a, 1) for a, _ in pts]
+        ys = [budget * 1.15 if b is None else max(b, 1) for _, b in pts]
+        ax.scatter(xs, ys, s=18, alpha=0.75, color=f"C{k}", label=name or None)
+    lo = 30
+    ax.plot([lo, budget * 1.3], [lo, budget * 1.3], color="k", lw=0.8)
+    for f in (budget * 1.15,):
+        ax.axhline(f, color="0.6", lw=0.6, ls=":")
+        ax.axvline(f, color="0.6", lw=0.6, ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, budget * 1.3)
+    ax.set_ylim(lo, budget * 1.3)
+    ax.set_xlabel(f"{labels[0]}: step of generalisation")
+    ax.set_ylabel(f"{labels[1]}: step of generalisation")
+    ax.text(budget * 1.12, lo * 1.1, "never →", ha="right", fontsize=7, color="0.4")
+    if any(names):
+        ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def curve_vs(xs: Mapping[str, Sequence[float]], ys: Mapping[str, Sequence[float]], xlabel: str, ylabel: str,
+             logx: bool = True, vlines: Mapping[str, float] | None = None, title: str = "",
+             logy: bool = False) -> Figure:
+    """Several labelled curves y(x) (e.g. test error against width), with optional marker lines."""
+    fig = Figure(figsize=(6.2, 3.6), layout="constrained")
+    ax = fig.subplots()
+    for k, label in enumerate(xs):
+        ax.plot(xs[label], ys[label], marker="o", ms=3.5, color=f"C{k}", label=label)
+    for k, (name, x) in enumerate((vlines or {}).items()):
+        ax.axvline(x, color="k", ls=["--", ":", "-."][k % 3], lw=0.9)
+        ax.annotate(name, (x, 0.98), xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
+                    fontsize=7)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
