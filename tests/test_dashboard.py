@@ -106,3 +106,18 @@ def test_weight_decay_zero_and_optimizers(lab):
     assert lab.config().weight_decay == pytest.approx(0.3) and not lab.weight_decay.disabled
     lab.run_button.click()
     assert lab.wait(60) and lab.error is None and lab.history["step"][-1] == 10
+
+
+def test_chapter_presets_set_the_controls():
+    from grok_lib.experiments import CH4_BASE
+
+    lab = Lab(quick=True)
+    assert len(lab.presets) >= 6
+    for name, settings in lab.presets.items():
+        lab.preset.value = name
+        cfg = lab.config()
+        for key, value in settings.items():
+            assert getattr(cfg, key) == pytest.approx(value), (name, key)
+    lab.preset.value = "Ch. 5 · a − b, summed embeddings"
+    cfg = lab.config()
+    assert (cfg.op, cfg.merge, cfg.p, cfg.lr) == ("sub", "sum", CH4_BASE.p, CH4_BASE.lr)
