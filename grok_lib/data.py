@@ -46,6 +46,11 @@ def noisy_labels(labels: Tensor, n_classes: int, fraction: float, seed: int) -> 
     return out
 
 
+def vocab_size(n_elements: int, layout: str) -> int:
+    """Input vocabulary: the elements, plus the ``op`` and ``=`` tokens in the transformer layout."""
+    return n_elements + 2 if layout == "transformer" else n_elements
+
+
 def tokens(a: Tensor, b: Tensor, n_elements: int, layout: str) -> Tensor:
     """Model inputs: ``(a, b)`` for the MLP, ``(a, op, b, =)`` for the transformer.
 
@@ -75,7 +80,7 @@ class Task:
 
     @property
     def vocab_size(self) -> int:
-        return int(self.inputs.max().item()) + 1
+        return vocab_size(self.n_classes, "transformer" if self.inputs.shape[1] == 4 else "mlp")
 
     @property
     def a(self) -> Tensor:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from . import __version__
 from .config import TrainConfig
-from .data import noisy_labels, split_indices, tokens
+from .data import noisy_labels, split_indices, tokens, vocab_size
 from .models import StackedModule, build_model
 from .ops import get_operation, operation_table
 from .optim import StackedOptimizer
@@ -68,10 +68,8 @@ class Run:
         """Rebuild the trained model (needs ``save_model=True`` or an in-memory run)."""
         if self.state_dict is None:
             raise ValueError("this run kept no weights: train it with save_model=True")
-        task_inputs = tokens(*operation_table(self.config.op, self.config.p)[:2],
-                             get_operation(self.config.op).n_elements(self.config.p), self.config.model)
         n = get_operation(self.config.op).n_elements(self.config.p)
-        model = build_model(self.config, int(task_inputs.max()) + 1, n)
+        model = build_model(self.config, vocab_size(n, self.config.model), n)
         model.load_state_dict(self.state_dict)
         return model
 
@@ -154,7 +152,8 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
     c0 = configs[0]
     dtype = getattr(torch, c0.dtype)
     data = _Stack(configs, device, dtype)
-    model = build_model(c0, int(data.inputs.max()) + 1, data.n_classes, seeds=[c.seed for c in configs]).to(device)
+    seeds = [c.seed for c in configs]
+    model = build_model(c0, vocab_size(data.n_classes, c0.model), data.n_classes, seeds=seeds).to(device)
     as_t = lambda xs: torch.tensor(xs, device=device, dtype=dtype)  # noqa: E731
     lr = as_t([c.lr for c in configs])
     warmup = as_t([max(c.warmup_steps, 1) for c in configs])
