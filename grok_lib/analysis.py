@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import TrainConfig
+from .data import train_size
 from .metrics import PHASES, THRESHOLD, classify, grokking_summary
 from .ops import get_operation
 from .train import Run
@@ -167,10 +168,7 @@ def mlp_param_count(cfg: TrainConfig) -> int:
 
 def n_train(cfg: TrainConfig) -> int:
     """Training pairs of a config (as `data.split_indices` counts them)."""
-    op = get_operation(cfg.op)
-    n = op.n_elements(cfg.p)
-    pairs = n * (n - 1) if op.b_nonzero else n * n
-    return min(max(int(round(cfg.train_frac * pairs)), 1), pairs - 1)
+    return train_size(get_operation(cfg.op).n_pairs(cfg.p), cfg.train_frac)
 
 
 def final_value(history: Mapping[str, Sequence[float]], key: str) -> float:

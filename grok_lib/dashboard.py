@@ -14,7 +14,6 @@ both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``
 from __future__ import annotations
 
 import html
-import io
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from matplotlib.figure import Figure
 from .config import TrainConfig
 from .metrics import grokking_summary
 from .ops import OPERATIONS
-from .plots import TRAIN, VAL
+from .plots import TRAIN, VAL, to_png
 from .train import GENERALISED, resolve_device, train
 
 MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
@@ -61,6 +60,11 @@ def chapter_presets() -> dict[str, dict[str, Any]]:
         "Ch. 5 · a − b, summed embeddings": base | dict(op="sub", merge="sum"),
         "Ch. 5 · a − b, concatenated embeddings": base | dict(op="sub", merge="concat"),
     }
+
+
+def _png(fig: Figure) -> bytes:
+    """The lab's fixed-size frame (no tight crop, so the image does not jump between redraws)."""
+    return to_png(fig, dpi=80, tight=False)
 
 
 @dataclass
@@ -124,12 +128,6 @@ def draw(history: dict[str, list[float]] | None, kept: list[Kept] = (), title: s
     return fig
 
 
-def to_png(fig: Figure, dpi: int = 80) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
 class Lab:
     """The live lab's widgets and logic. ``Lab().widget`` is the box to display.
 
@@ -189,7 +187,7 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=d["steps"], layout=W.Layout(width="330px"))
         self.status = W.HTML(value="Ready: press <b>Run</b>.")
         self.message = W.HTML(value="")
-        self.image = W.Image(value=to_png(draw(None, budget=d["steps"])), format="png",
+        self.image = W.Image(value=_png(draw(None, budget=d["steps"])), format="png",
                              layout=W.Layout(width="100%", max_width="1000px"))
 
         self.run_button.on_click(lambda _: self.run())
@@ -364,7 +362,7 @@ class Lab:
                 hist = self.history
             cfg = self.last_config
             title = _describe(cfg) if cfg else ""
-            self.image.value = to_png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
+            self.image.value = _png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
             self._draws += 1
 
 

@@ -14,6 +14,11 @@ from torch import Tensor
 from .ops import get_operation, operation_table
 
 
+def train_size(n: int, train_frac: float) -> int:
+    """How many of ``n`` pairs go to training: round(train_frac·n), leaving each side at least one."""
+    return min(max(int(round(train_frac * n)), 1), n - 1)
+
+
 def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]:
     """A deterministic random split of range(n): (train indices, validation indices).
 
@@ -24,7 +29,7 @@ def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]
         raise ValueError(f"train_frac={train_frac} must lie strictly between 0 and 1.")
     if n < 2:
         raise ValueError(f"cannot split {n} pair(s) into a training and a validation set; need at least 2.")
-    n_train = min(max(int(round(train_frac * n)), 1), n - 1)
+    n_train = train_size(n, train_frac)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:n_train].sort().values, perm[n_train:].sort().values
 
@@ -49,6 +54,17 @@ def noisy_labels(labels: Tensor, n_classes: int, fraction: float, seed: int) -> 
 def vocab_size(n_elements: int, layout: str) -> int:
     """Input vocabulary: the elements, plus the ``op`` and ``=`` tokens in the transformer layout."""
     return n_elements + 2 if layout == "transformer" else n_elements
+
+
+def training_split(labels: Tensor, n_classes: int, train_frac: float, seed: int,
+                   label_noise: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
+    """Train indices, validation indices and the (possibly noisy) training labels of one run.
+
+    The single place that ties the split and the noise to a run's seed, so a task built for
+    a notebook and a run inside the trainer see the same data.
+    """
+    train_idx, val_idx = split_indices(len(labels), train_frac, seed)
+    return train_idx, val_idx, noisy_labels(labels[train_idx], n_classes, label_noise, seed)
 
 
 def tokens(a: Tensor, b: Tensor, n_elements: int, layout: str) -> Tensor:
@@ -108,8 +124,7 @@ def make_task(
     """Build the table for ``op`` mod ``p`` and split it; everything on ``device``."""
     a, b, c = operation_table(op, p)
     n = get_operation(op).n_elements(p)
-    train_idx, val_idx = split_indices(len(c), train_frac, seed)
-    train_labels = noisy_labels(c[train_idx], n, label_noise, seed)
+    train_idx, val_idx, train_labels = training_split(c, n, train_frac, seed, label_noise)
     dev = torch.device(device)
     return Task(op, p, n, tokens(a, b, n, layout).to(dev), c.to(dev), train_idx.to(dev), val_idx.to(dev),
                 train_labels.to(dev))

@@ -39,21 +39,16 @@ def sweep_configs() -> list[TrainConfig]:
     return get("explorer_sweep")
 
 
-def checkout_results() -> Path:
-    """``results/`` of the checkout this package was installed from (editable install, or Colab's clone)."""
-    return Path(__file__).resolve().parent.parent / "results"
-
-
 def load_runs(store: str | Path | Store | None = None, train_missing: bool = False, device: str | None = None,
               progress: bool = True) -> list[Run]:
-    """The explorer's stored runs, read from ``store`` (default: the checkout's ``results/``).
+    """The explorer's stored runs, read from ``store`` (default: the store's default, the checkout's ``results/``).
 
     Missing runs are an error that names the command to make them, unless ``train_missing``
     (the whole sweep takes several minutes on a CPU, too long to start by accident in a book build).
     """
     from .sweep import sweep
 
-    st = store if isinstance(store, Store) else Store(store if store is not None else checkout_results())
+    st = store if isinstance(store, Store) else Store(store)
     configs = sweep_configs()
     missing = [c for c in configs if not st.has(c)]
     if missing and not train_missing:
@@ -289,4 +284,4 @@ def write_html(runs: Sequence[Run], path: str | Path) -> Path:
     return path
 
 
-__all__ = ["checkout_results", "downsample", "explorer_html", "load_runs", "pack", "sweep_configs", "write_html"]
+__all__ = ["downsample", "explorer_html", "load_runs", "pack", "sweep_configs", "write_html"]

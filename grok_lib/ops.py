@@ -83,6 +83,11 @@ class Operation:
     def n_elements(self, p: int) -> int:
         return S5_SIZE if self.group == "s5" else p
 
+    def n_pairs(self, p: int) -> int:
+        """Rows of the table: every (a, b), less b = 0 where b must be invertible."""
+        n = self.n_elements(p)
+        return n * (n - 1) if self.b_nonzero else n * n
+
     def check_p(self, p: int) -> None:
         """Refuse a modulus the operation cannot use, saying what would work."""
         if self.group == "s5":

@@ -6,6 +6,7 @@ so it displays once in a notebook, and a dashboard can redraw it from another th
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -142,6 +143,13 @@ def _hues(n: int) -> np.ndarray:
     return colormaps["twilight_shifted"](np.linspace(0, 1, n, endpoint=False))
 
 
+def to_png(fig: Figure, dpi: float | None = None, tight: bool = True) -> bytes:
+    """A figure as PNG bytes (for notebook display and the live lab's image widget)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, bbox_inches="tight" if tight else None)
+    return buf.getvalue()
+
+
 def _show_figures_in_notebooks() -> None:
     """Let a returned Figure display as a PNG in IPython whatever the matplotlib backend.
 
@@ -156,13 +164,6 @@ def _show_figures_in_notebooks() -> None:
     ip = get_ipython()
     if ip is None:
         return
-
-    def to_png(fig: Figure) -> bytes:
-        import io
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
-        return buf.getvalue()
 
     ip.display_formatter.formatters["image/png"].for_type(Figure, to_png)
 

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from . import __version__
 from .config import TrainConfig
-from .data import noisy_labels, split_indices, tokens, vocab_size
+from .data import tokens, training_split, vocab_size
 from .models import StackedModule, build_model
 from .ops import get_operation, operation_table
 from .optim import StackedOptimizer
@@ -86,19 +86,18 @@ class _Stack:
         a, b, c = operation_table(c0.op, c0.p)
         self.n_classes = get_operation(c0.op).n_elements(c0.p)
         self.inputs = tokens(a, b, self.n_classes, c0.model).to(device)
-        self.labels = c.to(device)
         n_pairs, n = len(c), len(configs)
-        splits = [split_indices(n_pairs, cfg.train_frac, cfg.split_seed) for cfg in configs]
-        self.n_train = torch.tensor([len(tr) for tr, _ in splits], device=device, dtype=dtype)
-        self.n_val = torch.tensor([len(va) for _, va in splits], device=device, dtype=dtype)
+        splits = [training_split(c, self.n_classes, cfg.train_frac, cfg.split_seed, cfg.label_noise)
+                  for cfg in configs]
+        self.n_train = torch.tensor([len(tr) for tr, _, _ in splits], device=device, dtype=dtype)
+        self.n_val = torch.tensor([len(va) for _, va, _ in splits], device=device, dtype=dtype)
         width = int(self.n_train.max())
         self.train_idx = torch.zeros(n, width, dtype=torch.long)
         self.train_y = torch.zeros(n, width, dtype=torch.long)
         self.weight = torch.zeros(n, width, dtype=dtype)
         self.is_train = torch.zeros(n, n_pairs, dtype=torch.bool)
         self.table_y = c.repeat(n, 1)  # what each run is graded against on the full table
-        for r, ((tr, _), cfg) in enumerate(zip(splits, configs, strict=True)):
-            y = noisy_labels(c[tr], self.n_classes, cfg.label_noise, cfg.split_seed)
+        for r, (tr, _, y) in enumerate(splits):
             self.train_idx[r, : len(tr)] = tr
             self.train_y[r, : len(tr)] = y
             self.weight[r, : len(tr)] = 1.0 / len(tr)
