@@ -1,5 +1,9 @@
 """Where a training step's time goes: torch.profiler's top operators for one canonical
-MLP step (TrainConfig() defaults, full batch), grok_lib's formulation against the reference.
+MLP step (TrainConfig() defaults, full batch), grok_lib's formulation (under its CPU
+settings, `grok_lib.cpu`) against the reference.
+
+The profiler's own cost inflates some operators several-fold on a small machine: read its
+table for the ranking, and `run.py` for times.
 
     python benchmarks/profile_step.py [--steps 50] [--threads 1] [--model mlp|transformer]
 """
@@ -7,6 +11,7 @@ MLP step (TrainConfig() defaults, full batch), grok_lib's formulation against th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import reference_model  # noqa: E402
 
 from grok_lib import TrainConfig  # noqa: E402
+from grok_lib.cpu import fast_cpu  # noqa: E402
 from grok_lib.data import make_task  # noqa: E402
 from grok_lib.models import build_model  # noqa: E402
 from grok_lib.optim import StackedOptimizer  # noqa: E402
+from grok_lib.train import _Stack, example_loss  # noqa: E402
 
 
 def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -38,16 +45,17 @@ def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]
         loss.backward()
         ref_opt.step()
 
+    data = _Stack([cfg], torch.device("cpu"), torch.float32)
     model = build_model(cfg, task.vocab_size, task.n_classes)
     lr = torch.tensor([cfg.lr])
-    opt = StackedOptimizer(list(model.parameters()), cfg.optimizer, lr, torch.tensor([cfg.weight_decay]), cfg.betas)
-    xs, ys, w = x[None], y[None], torch.full((1, len(y)), 1 / len(y))
+    opt = StackedOptimizer(list(model.parameters()), cfg.optimizer, lr, torch.tensor([cfg.weight_decay]), cfg.betas,
+                           shared=True)
 
     def grok_step() -> None:  # the body of grok_lib.train's loop, without logging
-        ce = F.cross_entropy(model(xs).flatten(0, 1), ys.flatten(), reduction="none").view_as(w)
-        for p in model.parameters():
+        ce = example_loss(model(data.batch_x), data.batch_row, data.train_y)
+        for p in opt.params:
             p.grad = None
-        (ce * w).sum().backward()
+        (ce * data.weight).sum().backward()
         opt.step(lr)
 
     return reference_step, grok_step
@@ -59,16 +67,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--model", default="mlp", choices=["mlp", "transformer"])
     parser.add_argument("--rows", type=int, default=12)
+    parser.add_argument("--our-settings", action="store_true", help="the reference under grok_lib's CPU settings too")
     opts = parser.parse_args()
     if opts.threads:
         torch.set_num_threads(opts.threads)
     cfg = TrainConfig() if opts.model == "mlp" else TrainConfig(model="transformer", p=113)
+    cpu = torch.device("cpu")
     for name, step in zip(("reference", "grok_lib"), steps_for(cfg), strict=True):
-        for _ in range(5):
-            step()
-        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
-            for _ in range(opts.steps):
+        with fast_cpu(cpu) if name == "grok_lib" or opts.our_settings else contextlib.nullcontext():
+            for _ in range(5):
                 step()
+            with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+                for _ in range(opts.steps):
+                    step()
         print(f"\n{name}: {opts.steps} steps of the canonical {opts.model}")
         print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=opts.rows,
                                                                  max_name_column_width=28, max_shapes_column_width=60))

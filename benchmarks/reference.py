@@ -3,9 +3,10 @@
 This is how a reader would write the canonical experiment from scratch: ``nn.Embedding``
 and ``nn.Linear`` modules, ``torch.optim.AdamW``, full-batch steps, the mean cross-entropy,
 and the validation set evaluated every 100 steps. It uses the same task, split, model
-function, initialisation distribution (PyTorch's defaults: N(0, 1) embeddings and
-U(±1/sqrt(fan_in)) linear layers, as in grok_lib's MLP) and hyper-parameters as grok_lib,
-so both reach generalisation after a similar number of steps.
+function and hyper-parameters as grok_lib, and starts from the very weights grok_lib
+initialises for the same seed (`copy_initial_weights`), so both follow the same
+trajectory up to float rounding and generalise after about the same number of steps: the
+benchmarks then compare the cost of the same training, step for step.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from torch import Tensor, nn
 
 from grok_lib import TrainConfig
 from grok_lib.data import make_task
+from grok_lib.models import StackedModule, build_model
 
 
 class ReferenceMLP(nn.Module):
@@ -42,13 +44,7 @@ class ReferenceTransformer(nn.Module):
         self.attn = nn.MultiheadAttention(d_model, n_heads, bias=False, batch_first=True)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), nn.ReLU(), nn.Linear(d_mlp, d_model))
         self.unembed = nn.Linear(d_model, n_classes, bias=False)
-        self.register_buffer("mask", torch.triu(torch.ones(4, 4, dtype=torch.bool), 1))
-        # grok_lib's initialisation: N(0, 1/d) weights, zero biases, N(0, 1/n_classes) unembedding
-        for name, param in self.named_parameters():
-            if param.dim() == 1:
-                nn.init.zeros_(param)
-            else:
-                nn.init.normal_(param, std=(n_classes if name.startswith("unembed") else d_model) ** -0.5)
+        self.register_buffer("mask", torch.triu(torch.ones(4, 4, dtype=torch.bool), 1), persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.embed(x) + self.pos
@@ -58,10 +54,34 @@ class ReferenceTransformer(nn.Module):
 
 
 def reference_model(cfg: TrainConfig, n_vocab: int, n_classes: int) -> nn.Module:
-    """The reference network for ``cfg.model`` (the canonical hyper-parameters only)."""
+    """The reference network for ``cfg.model`` (the canonical hyper-parameters only),
+    holding the weights grok_lib initialises for ``cfg.seed``."""
     if cfg.model == "mlp":
-        return ReferenceMLP(n_classes, cfg.d_embed, cfg.d_hidden)
-    return ReferenceTransformer(n_vocab, n_classes, cfg.d_model, cfg.n_heads, cfg.d_mlp)
+        model: nn.Module = ReferenceMLP(n_classes, cfg.d_embed, cfg.d_hidden)
+    else:
+        model = ReferenceTransformer(n_vocab, n_classes, cfg.d_model, cfg.n_heads, cfg.d_mlp)
+    copy_initial_weights(model, build_model(cfg, n_vocab, n_classes))
+    return model
+
+
+@torch.no_grad()
+def copy_initial_weights(ref: nn.Module, ours: StackedModule) -> None:
+    """Load grok_lib's one-run weights into the reference modules (``nn.Linear`` stores W
+    transposed; ``nn.MultiheadAttention`` stacks the heads' Q, K, V into one matrix)."""
+    w = {k: v[0] for k, v in ours.state_dict().items()}  # drop the runs dimension
+    if isinstance(ref, ReferenceMLP):
+        new = {"embed.weight": w["W_E"], "hidden.weight": w["W_in"].T, "hidden.bias": w["b_in"][0],
+               "out.weight": w["W_out"].T, "out.bias": w["b_out"][0]}
+    else:
+        heads = lambda m: m.permute(1, 0, 2).flatten(1).T  # [h, d, dh] -> [h*dh, d]  # noqa: E731
+        b = "blocks.0."
+        new = {"embed.weight": w["W_E"], "pos": w["W_pos"],
+               "attn.in_proj_weight": torch.cat([heads(w[b + n]) for n in ("W_Q", "W_K", "W_V")]),
+               "attn.out_proj.weight": w[b + "W_O"].flatten(0, 1).T,
+               "mlp.0.weight": w[b + "W_in"].T, "mlp.0.bias": w[b + "b_in"].flatten(),
+               "mlp.2.weight": w[b + "W_out"].T, "mlp.2.bias": w[b + "b_out"].flatten(),
+               "unembed.weight": w["W_U"].T}
+    ref.load_state_dict(new)
 
 
 def train_reference(cfg: TrainConfig, device: str = "cpu", eval_every: int = 100) -> dict[str, int | None]:
@@ -71,7 +91,6 @@ def train_reference(cfg: TrainConfig, device: str = "cpu", eval_every: int = 100
     and the number of steps taken.
     """
     task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.split_seed, layout=cfg.model, device=device)
-    torch.manual_seed(cfg.seed)
     model = reference_model(cfg, task.vocab_size, task.n_classes).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
     warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / cfg.warmup_steps, 1.0))

@@ -366,10 +366,10 @@ class Lab:
             self._draws += 1
 
 
-# Measured with `time_to_generalise()` on a 2-core CPU shared with other jobs (one torch thread):
-# seconds from pressing Run until validation accuracy first reached 99%, redraws included.
-# A GPU (unmeasured) should be faster still.
-DEFAULT_CPU_SECONDS = 6  # time_to_generalise() on an idle 2-core CPU, 2 threads: 5.96 s (37 s under heavy load)
+# Measured with `time_to_generalise()` on an idle 2-core AMD EPYC CPU with torch's 2 threads:
+# seconds from pressing Run until validation accuracy first reached 99%, redraws included
+# (2.39, 2.46, 2.36 s in three tries). A GPU (unmeasured) should be faster still.
+DEFAULT_CPU_SECONDS = 2.4
 
 
 def time_to_generalise(lab_: Lab | None = None, timeout: float = 600.0) -> float | None:

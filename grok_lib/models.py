@@ -26,11 +26,40 @@ class HookPoint(nn.Module):
         return x
 
 
+class _LookupSum(torch.autograd.Function):
+    """``out[m] = sum_k table[idx[m, k]]``: one fused gather-and-add forward
+    (``embedding_bag``), and a backward that adds each gradient row into its table row
+    (``index_add_``) -- on a CPU several times faster than autograd's embedding backward."""
+
+    @staticmethod
+    def forward(ctx, table: Tensor, idx: Tensor) -> Tensor:
+        ctx.save_for_backward(idx)
+        ctx.n_rows = table.shape[0]
+        return F.embedding_bag(idx, table, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        (idx,) = ctx.saved_tensors
+        out = grad.new_zeros(ctx.n_rows, grad.shape[-1])
+        for k in range(idx.shape[1]):
+            out.index_add_(0, idx[:, k], grad)
+        return out, None
+
+
+def take_sum(tables: Tensor, idx: Tensor) -> Tensor:
+    """``sum_k tables[n, k, idx[n, ..., k]]`` for tables ``[N, K, V, d]`` and idx ``[N, ..., K]``.
+
+    With K=2 this is the MLP's first layer: one table row per operand, added.
+    """
+    n, k, v, d = tables.shape
+    offset = torch.arange(n * k, device=idx.device).view(n, k) * v  # row of table (n, k) in the flat view
+    flat = (idx + offset.view(n, *([1] * (idx.dim() - 2)), k)).reshape(-1, k)
+    return _LookupSum.apply(tables.reshape(n * k * v, d), flat).view(*idx.shape[:-1], d)
+
+
 def take(table: Tensor, idx: Tensor) -> Tensor:
     """Row lookup per run: ``table[n, idx[n, ...]]`` for table ``[N, V, d]`` and idx ``[N, ...]``."""
-    n, v, d = table.shape
-    offset = torch.arange(n, device=idx.device).view(n, *([1] * (idx.dim() - 1))) * v
-    return F.embedding(idx + offset, table.reshape(n * v, d))
+    return take_sum(table.unsqueeze(1), idx.unsqueeze(-1))
 
 
 def per_run_matmul(x: Tensor, W: Tensor) -> Tensor:
@@ -123,7 +152,7 @@ class MLP(StackedModule):
     merge(E[a], E[b]) @ W + b = (E @ W_a + b)[a] + (E @ W_b)[b] (W_a = W_b = W for a sum).
     We multiply the small table E once per step instead of every example's embedding, and
     add the bias to the table's rows rather than to every example: the same function, a
-    fraction of the work.
+    fraction of the work. One fused lookup (`take_sum`) then adds each example's two rows.
     """
 
     def __init__(self, cfg: TrainConfig, n_vocab: int, n_classes: int, n_runs: int = 1):
@@ -149,7 +178,7 @@ class MLP(StackedModule):
             table_a = table_b = self.W_E @ self.W_in
         else:
             table_a, table_b = self.W_E @ self.W_in[:, :d], self.W_E @ self.W_in[:, d:]
-        pre = take(table_a + self.b_in, x[..., 0]) + take(table_b, x[..., 1])
+        pre = take_sum(torch.stack([table_a + self.b_in, table_b], 1), x)  # table_a[a] + table_b[b]
         h = self.hook_hidden(self.act(self.hook_pre(pre)))
         for layer in self.hidden:
             h = self.act(layer(h))

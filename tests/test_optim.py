@@ -19,15 +19,19 @@ def _reference(kind: str, params: list[torch.Tensor], lr: float, wd: float, mome
     return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
 
 
-@pytest.mark.parametrize("kind, momentum", [("adamw", 0.0), ("adam", 0.0), ("sgd", 0.0), ("sgd", 0.9)])
-def test_stacked_optimizer_matches_torch(kind, momentum):
-    lrs, wds = [1e-2, 3e-3, 5e-2], [1.0, 0.1, 0.0]
+@pytest.mark.parametrize("kind, momentum, shared", [("adamw", 0.0, False), ("adam", 0.0, False), ("sgd", 0.0, False),
+                                                    ("sgd", 0.9, False), ("adamw", 0.0, True), ("adam", 0.0, True)])
+def test_stacked_optimizer_matches_torch(kind, momentum, shared):
+    """Runs with their own settings (the general code), or one shared learning rate (the fused kernel)."""
+    lrs = [1e-2] * 3 if shared else [1e-2, 3e-3, 5e-2]
+    wds = [1.0, 0.1, 0.0]
     n = len(lrs)
     gen = torch.Generator().manual_seed(0)
     init = [torch.randn(n, *s, generator=gen, dtype=torch.float64) for s in SHAPES]
     stacked = [t.clone().requires_grad_() for t in init]
     opt = StackedOptimizer(stacked, kind, torch.tensor(lrs, dtype=torch.float64),
-                           torch.tensor(wds, dtype=torch.float64), BETAS, momentum)
+                           torch.tensor(wds, dtype=torch.float64), BETAS, momentum, shared=shared)
+    assert opt.fused == shared
     singles = [[t[r].clone().requires_grad_() for t in init] for r in range(n)]
     refs = [_reference(kind, singles[r], lrs[r], wds[r], momentum) for r in range(n)]
     for _ in range(20):
@@ -76,3 +80,9 @@ def test_keep_drops_runs_with_their_state():
         twin.grad = g[2:].clone()
         ref.step()
     torch.testing.assert_close(kept, twin, rtol=1e-12, atol=1e-12)
+
+
+def test_shared_needs_one_learning_rate():
+    p = torch.ones(2, 3, requires_grad=True)
+    with pytest.raises(ValueError, match="one learning rate"):
+        StackedOptimizer([p], "adamw", torch.tensor([1e-3, 2e-3]), torch.tensor([1.0, 0.5]), shared=True)

@@ -175,12 +175,16 @@ def test_history_contents_and_effective_lr():
     assert run.meta["status"] == "budget" and run.meta["steps_done"] == cfg.steps
 
 
-def test_accuracy_matches_the_returned_model():
+@pytest.mark.parametrize("kw", [{}, {"op": "sub", "label_noise": 0.2}, {"op": "sub", "merge": "concat"}],
+                         ids=["add", "sub-noisy-sum", "sub-concat"])
+def test_accuracy_matches_the_returned_model(kw):
+    """The logged metrics (computed on deduplicated rows for summed embeddings) equal
+    those of the returned model run on every pair."""
     from grok_lib.data import make_task
 
-    cfg = SMALL.replace(steps=200, early_stop=False)
+    cfg = SMALL.replace(steps=200, early_stop=False, **kw)
     run = _run(cfg)
-    task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.split_seed)
+    task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.split_seed, label_noise=cfg.label_noise)
     with torch.no_grad():
         pred = run.model()(task.inputs).argmax(-1)
     val_acc = float((pred[task.val_idx] == task.labels[task.val_idx]).double().mean())
@@ -196,3 +200,41 @@ def test_log_steps_dense_early_then_regular():
     assert set(range(0, 1001, 100)) <= set(steps)
     assert len([s for s in steps if s < 100]) > 20
     assert log_steps(250, 100)[-1] == 250
+
+
+@pytest.mark.parametrize("merge", ["sum", "concat"])
+def test_deduplicated_batch_gives_the_same_loss_and_gradient(merge):
+    """A summed-embedding MLP sees (a, b) and (b, a) as one row; each example keeps its own
+    label (here a - b with noisy labels, so mirrored pairs disagree), so the loss and its
+    gradient equal those of one row per example."""
+    import torch.nn.functional as F
+
+    from grok_lib.models import build_model
+    from grok_lib.train import _Stack, example_loss
+
+    cfg = SMALL.replace(op="sub", merge=merge, label_noise=0.2, train_frac=0.6, dtype="float64")
+    data = _Stack([cfg], torch.device("cpu"), torch.float64)
+    n_rows, n_examples = data.batch_x.shape[1], int(data.n_train[0])
+    assert (n_rows < 0.9 * n_examples) if merge == "sum" else (n_rows == n_examples)
+    model = build_model(cfg, 23, 23)
+    loss = (example_loss(model(data.batch_x), data.batch_row, data.train_y) * data.weight).sum()
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    plain = F.cross_entropy(model(data.inputs[data.train_idx[0]]), data.train_y[0])
+    torch.testing.assert_close(loss, plain, rtol=1e-12, atol=1e-12)
+    for g, g_plain in zip(grads, torch.autograd.grad(plain, list(model.parameters())), strict=True):
+        torch.testing.assert_close(g, g_plain, rtol=1e-10, atol=1e-12)
+
+
+def test_evaluation_in_chunks_matches_one_chunk(monkeypatch):
+    """A large stack evaluates the table in chunks of rows; the metrics must not change."""
+    import importlib
+
+    train_module = importlib.import_module("grok_lib.train")  # the module, not the function of that name
+    cfgs = [SMALL.replace(op="sub", merge=m, steps=20, seed=s, dtype="float64") for m in ("sum", "concat")
+            for s in (0, 1)]
+    whole = train_many(cfgs, device="cpu", progress=False)
+    monkeypatch.setattr(train_module, "EVAL_CHUNK_FLOATS", 1)  # the 256-row minimum: several chunks
+    chunked = train_many(cfgs, device="cpu", progress=False)
+    for a, b in zip(whole, chunked, strict=True):
+        for name in ("train_loss", "train_acc", "val_loss", "val_acc"):
+            assert a.history[name] == pytest.approx(b.history[name], rel=1e-12, abs=1e-12)
