@@ -1,11 +1,11 @@
 """Two settings that make training on a CPU fast: the matmul kernels, and freed memory.
 
-**Matmul kernels.** PyTorch sends fp32 matrix products on a CPU to MKL. On AMD processors MKL does not use
-AVX-512, and its products run at about half the speed of oneDNN's (measured on the
-course's 2-core AMD EPYC: 190 against 410 GFLOP/s for 2048^3, and 2x on the MLP's
-[2823, 128] x [128, 97]). PyTorch routes fp32 products to oneDNN only when it is allowed to
-compute them in bfloat16; on processors without AMX, oneDNN has no such kernel and
-computes in fp32 anyway. `fp32_products` therefore gives that permission only after a
+**Matmul kernels.** PyTorch sends fp32 matrix products on a CPU to MKL. On AMD
+processors MKL does not use AVX-512, and its products run at about half the speed of
+oneDNN's (measured on the course's 2-core AMD EPYC: 190 against 410 GFLOP/s for 2048^3,
+and 2x on the MLP's [2823, 128] x [128, 97]). PyTorch routes fp32 products to oneDNN only
+when it is allowed to compute them in bfloat16; on processors without AMX, such as that
+one, oneDNN then still computes in fp32. `fp32_products` therefore gives that permission only after a
 probe shows that the products it then gets are still exact fp32 -- so results keep full
 precision, and on AMX processors (where the permission would cost precision) nothing
 changes.

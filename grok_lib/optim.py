@@ -39,7 +39,7 @@ class StackedOptimizer:
         if self.fused:
             if not bool((lr == lr[0]).all()):
                 raise ValueError("shared=True needs one learning rate for all runs")
-            self._t = torch.zeros((), device=lr.device, dtype=torch.float32)
+            self._t = torch.zeros((), device=lr.device, dtype=torch.float32)  # self.t, as the kernel wants it
 
     @torch.no_grad()
     def step(self, lr: Tensor) -> None:

@@ -90,7 +90,7 @@ class _Stack:
 
     The full batch is ``batch_x`` [N, rows, tokens]; example i of run n reads row
     ``batch_row[n, i]``. Evaluation runs ``eval_x`` [rows, tokens] (shared by all runs);
-    pair j of the table reads row ``eval_row[j]``.
+    pair j of the table reads row ``eval_row[j]``, and ``eval_order`` lists the pairs by row.
     """
 
     _PER_RUN = ("n_train", "n_val", "train_idx", "train_y", "weight", "is_train", "table_y", "batch_x", "batch_row")
@@ -130,6 +130,7 @@ class _Stack:
         self.batch_x = self.inputs[rows.to(device)]  # full-batch inputs, gathered once
         shown, eval_row = rows_of(torch.arange(n_pairs))
         self.eval_x, self.eval_row = self.inputs[shown.to(device)], eval_row.to(device)
+        self.eval_order = torch.argsort(self.eval_row, stable=True)  # pairs grouped by the row they read
 
     def keep(self, idx: Tensor) -> None:
         for name in self._PER_RUN:
@@ -175,7 +176,7 @@ def _evaluate(model: StackedModule, data: _Stack) -> Tensor:
     cfg = model.cfg
     width = cfg.d_hidden if cfg.model == "mlp" else cfg.d_mlp
     chunk = max(256, EVAL_CHUNK_FLOATS // (n * width))
-    order = torch.argsort(data.eval_row, stable=True)  # pairs grouped by the row they read
+    order = data.eval_order
     bounds = torch.searchsorted(data.eval_row[order], torch.arange(0, len(data.eval_x) + chunk, chunk,
                                                                     device=order.device)).tolist()
     totals = torch.zeros(n, 4, dtype=data.weight.dtype, device=data.weight.device)
