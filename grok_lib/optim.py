@@ -62,9 +62,12 @@ class StackedOptimizer:
         if self.fused:  # the rest of Adam's update (below), in PyTorch's fused kernel
             self._t += 1
             m, v = self._moments()
-            torch._fused_adam_(params, grads, m, v, [], [self._t] * len(params), lr=lr[0], beta1=b1, beta2=b2,
-                               weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False)
-            return
+            try:
+                torch._fused_adam_(params, grads, m, v, [], [self._t] * len(params), lr=lr[0], beta1=b1,
+                                   beta2=b2, weight_decay=0.0, eps=self.eps, amsgrad=False, maximize=False)
+                return
+            except (RuntimeError, NotImplementedError):  # not built for this device or dtype: the code below
+                self.fused = False
         if self.kind == "sgd":
             if self.momentum:
                 if not self.state[0]:

@@ -86,3 +86,27 @@ def test_shared_needs_one_learning_rate():
     p = torch.ones(2, 3, requires_grad=True)
     with pytest.raises(ValueError, match="one learning rate"):
         StackedOptimizer([p], "adamw", torch.tensor([1e-3, 2e-3]), torch.tensor([1.0, 0.5]), shared=True)
+
+
+def test_fused_kernel_missing_falls_back(monkeypatch):
+    """A PyTorch without the fused kernel for this device: the same update, by the general code."""
+    def missing(*args, **kwargs):
+        raise NotImplementedError("no fused Adam here")
+
+    monkeypatch.setattr(torch, "_fused_adam_", missing)
+    init = torch.randn(2, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    p = init.clone().requires_grad_()
+    opt = StackedOptimizer([p], "adamw", torch.tensor([1e-2, 1e-2], dtype=torch.float64),
+                           torch.tensor([1.0, 0.1], dtype=torch.float64), BETAS, shared=True)
+    singles = [init[r].clone().requires_grad_() for r in range(2)]
+    refs = [_reference("adamw", [singles[r]], 1e-2, wd, 0.0) for r, wd in enumerate([1.0, 0.1])]
+    for _ in range(5):
+        g = torch.randn(2, 4, 5, dtype=torch.float64)
+        p.grad = g.clone()
+        opt.step(opt.lr)
+        for r in range(2):
+            singles[r].grad = g[r].clone()
+            refs[r].step()
+    assert not opt.fused
+    for r in range(2):
+        torch.testing.assert_close(p[r], singles[r], rtol=1e-12, atol=1e-12)
