@@ -20,7 +20,6 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing as mp
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -41,7 +40,7 @@ from grok_lib import TrainConfig, grid, train_many  # noqa: E402
 from grok_lib.cpu import fast_cpu, fp32_products  # noqa: E402
 from grok_lib.data import split_indices  # noqa: E402
 from grok_lib.ops import get_operation, operation_table  # noqa: E402
-from grok_lib.train import GENERALISED, _Stack, log_steps  # noqa: E402
+from grok_lib.train import GENERALISED, _cpu_name, _Stack, log_steps  # noqa: E402
 
 # ---------------------------------------------------------------------------- FLOP counting
 #
@@ -310,14 +309,7 @@ def b3(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
 
 
 def hardware(device: str, threads: int | None) -> str:
-    cpu = platform.processor() or "cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = _cpu_name()  # the name the results store records
     gpu = f", GPU {torch.cuda.get_device_name()}" if device == "cuda" else ""
     return (f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, grok_lib {grok_lib.__version__},"
             f" {threads or torch.get_num_threads()} torch threads{gpu}")

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from grok_lib import TrainConfig
 from grok_lib.cpu import fast_cpu
-from grok_lib.models import build_model
+from grok_lib.models import build_model, flat_rows
 from grok_lib.train import _Stack
 
 
@@ -31,7 +31,7 @@ def breakdown(cfg: TrainConfig, runs: int, steps: int, warmup: int) -> dict[str,
     m = build_model(cfg, data.n_classes, data.n_classes, seeds=[c.seed for c in configs])
     n, rows = data.batch_x.shape[:2]
     v, c, h = m.W_E.shape[1], data.n_classes, cfg.d_hidden
-    idx = (data.batch_x + (torch.arange(n) * 2 * v).view(n, 1, 1) + torch.tensor([0, v])).reshape(-1, 2)
+    idx = flat_rows(data.batch_x, v)
     flat = data.batch_row * c + data.train_y
     out: dict[str, float] = defaultdict(float)
     for it in range(warmup + steps):

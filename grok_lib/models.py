@@ -46,15 +46,21 @@ class _LookupSum(torch.autograd.Function):
         return out, None
 
 
+def flat_rows(idx: Tensor, n_rows: int) -> Tensor:
+    """Rows of ``tables.reshape(N * K * V, d)`` for idx ``[N, ..., K]`` into tables ``[N, K, V, d]``
+    (V = ``n_rows``), as ``[M, K]``: the indices `take_sum`'s fused lookup reads."""
+    n, k = idx.shape[0], idx.shape[-1]
+    offset = torch.arange(n * k, device=idx.device).view(n, *([1] * (idx.dim() - 2)), k) * n_rows
+    return (idx + offset).reshape(-1, k)
+
+
 def take_sum(tables: Tensor, idx: Tensor) -> Tensor:
     """``sum_k tables[n, k, idx[n, ..., k]]`` for tables ``[N, K, V, d]`` and idx ``[N, ..., K]``.
 
     With K=2 this is the MLP's first layer: one table row per operand, added.
     """
     n, k, v, d = tables.shape
-    offset = torch.arange(n * k, device=idx.device).view(n, k) * v  # row of table (n, k) in the flat view
-    flat = (idx + offset.view(n, *([1] * (idx.dim() - 2)), k)).reshape(-1, k)
-    return _LookupSum.apply(tables.reshape(n * k * v, d), flat).view(*idx.shape[:-1], d)
+    return _LookupSum.apply(tables.reshape(n * k * v, d), flat_rows(idx, v)).view(*idx.shape[:-1], d)
 
 
 def take(table: Tensor, idx: Tensor) -> Tensor:
