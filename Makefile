@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make book   - build the course to HTML (open _build/html/index.html)
-#   make test   - run the library tests and check every notebook with nbval
+#   make test   - ruff, the import-layer contract, the library tests, and nbval over every notebook
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -21,11 +21,13 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval -p no:randomly book exercises/solutions --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import reference_model  # noqa: E402
 
 from grok_lib import TrainConfig  # noqa: E402
-from grok_lib.cpu import fast_cpu  # noqa: E402
-from grok_lib.data import make_task  # noqa: E402
-from grok_lib.models import build_model  # noqa: E402
-from grok_lib.optim import StackedOptimizer  # noqa: E402
-from grok_lib.train import _Stack, example_loss  # noqa: E402
+from grok_lib.task.data import make_task  # noqa: E402
+from grok_lib.training.build import build_model  # noqa: E402
+from grok_lib.training.cpu import fast_cpu  # noqa: E402
+from grok_lib.training.optimizers import StackedOptimizer  # noqa: E402
+from grok_lib.training.trainer import _Stack, example_loss  # noqa: E402
 
 
 def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]:

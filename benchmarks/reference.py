@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from grok_lib import TrainConfig
-from grok_lib.data import make_task
-from grok_lib.models import StackedModule, build_model
+from grok_lib.models import StackedModule
+from grok_lib.task.data import make_task
+from grok_lib.training.build import build_model
 
 
 class ReferenceMLP(nn.Module):

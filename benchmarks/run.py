@@ -37,10 +37,12 @@ from reference import train_reference  # noqa: E402
 
 import grok_lib  # noqa: E402
 from grok_lib import TrainConfig, grid, train_many  # noqa: E402
-from grok_lib.cpu import fast_cpu, fp32_products  # noqa: E402
-from grok_lib.data import split_indices  # noqa: E402
-from grok_lib.ops import get_operation, operation_table  # noqa: E402
-from grok_lib.train import GENERALISED, _cpu_name, _Stack, log_steps  # noqa: E402
+from grok_lib.task.data import split_indices  # noqa: E402
+from grok_lib.task.operations import get_operation, operation_table  # noqa: E402
+from grok_lib.training.config import THRESHOLD  # noqa: E402
+from grok_lib.training.cpu import fast_cpu, fp32_products  # noqa: E402
+from grok_lib.training.device import cpu_name  # noqa: E402
+from grok_lib.training.trainer import _Stack, log_steps  # noqa: E402
 
 # ---------------------------------------------------------------------------- FLOP counting
 #
@@ -200,7 +202,7 @@ def run_grok(configs: list[TrainConfig], device: str) -> list[dict[str, Any]]:
     out = []
     for run in train_many(configs, device=device, progress=False):
         h = run.history
-        hit = [s for s, a in zip(h["step"], h["val_acc"], strict=True) if a >= GENERALISED]
+        hit = [s for s, a in zip(h["step"], h["val_acc"], strict=True) if a >= THRESHOLD]
         out.append({"generalised_at": hit[0] if hit else None, "steps": run.meta["steps_done"]})
     return out
 
@@ -309,7 +311,7 @@ def b3(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
 
 
 def hardware(device: str, threads: int | None) -> str:
-    cpu = _cpu_name()  # the name the results store records
+    cpu = cpu_name()  # the name the results store records
     gpu = f", GPU {torch.cuda.get_device_name()}" if device == "cuda" else ""
     return (f"CPU {cpu} ({os.cpu_count()} logical cores), torch {torch.__version__}, grok_lib {grok_lib.__version__},"
             f" {threads or torch.get_num_threads()} torch threads{gpu}")

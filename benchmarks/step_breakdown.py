@@ -18,9 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from grok_lib import TrainConfig
-from grok_lib.cpu import fast_cpu
-from grok_lib.models import build_model, flat_rows
-from grok_lib.train import _Stack
+from grok_lib.models.kernels import flat_rows
+from grok_lib.training.build import build_model
+from grok_lib.training.cpu import fast_cpu
+from grok_lib.training.trainer import _Stack
 
 
 @torch.no_grad()

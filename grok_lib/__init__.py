@@ -1,26 +1,22 @@
 """grok_lib: datasets, models, a fast trainer and analyses for watching networks grok.
 
-The pieces, one module each: `ops` (the operations), `data` (tables, splits, tokens),
-`models` (MLP and transformer), `optim`, `train` (the trainer), `store` (stored runs),
-`sweep` (grids of runs), `metrics` (memorisation / generalisation / phases), `plots`,
-`experiments` (the named runs behind each chapter), `dashboard` and `explorer`
-(the live lab and the static explorer).
+The library is built in layers, each importing only those below it (``CONTRIBUTING.md``):
+
+    task  ->  models  ->  training  ->  runs  ->  analysis  ->  presentation (and exercises)
+
+The most used names are re-exported here.
 """
 
-__version__ = "0.1.0"
-
-# plots is imported eagerly: it lets a returned Figure display in any notebook
-from . import experiments, plots  # noqa: E402
-from .config import TrainConfig  # noqa: E402
-from .data import make_task  # noqa: E402
-from .metrics import classify, grokking_summary  # noqa: E402
-from .ops import OPERATIONS, get_operation, operation_table  # noqa: E402
-from .store import Store, load_or_train  # noqa: E402
-from .sweep import grid, sweep  # noqa: E402
-from .train import Run, resolve_device, train, train_many  # noqa: E402
+# presentation.run_plots is imported eagerly: it lets a returned Figure display in any notebook
+from .analysis import classify, grokking_summary  # noqa: E402
+from .presentation import run_plots  # noqa: E402, F401
+from .runs import Store, experiments, grid, load_or_train, sweep  # noqa: E402
+from .task import OPERATIONS, get_operation, make_task, operation_table  # noqa: E402
+from .training import Run, TrainConfig, resolve_device, train, train_many  # noqa: E402
+from .version import __version__
 
 __all__ = [
-    "OPERATIONS", "Run", "Store", "TrainConfig", "classify", "experiments", "get_operation", "grid",
-    "grokking_summary", "load_or_train", "make_task", "operation_table", "plots", "resolve_device", "sweep",
-    "train", "train_many",
+    "OPERATIONS", "Run", "Store", "TrainConfig", "__version__", "classify", "experiments", "get_operation", "grid",
+    "grokking_summary", "load_or_train", "make_task", "operation_table", "resolve_device", "sweep", "train",
+    "train_many",
 ]

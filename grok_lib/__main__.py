@@ -6,8 +6,9 @@ import argparse
 import sys
 import time
 
-from .experiments import EXPERIMENTS, get
-from .store import Store, load_or_train
+from grok_lib.runs.experiments import EXPERIMENTS, get
+from grok_lib.runs.runner import load_or_train
+from grok_lib.runs.store import Store
 
 
 def main(argv: list[str] | None = None) -> int:

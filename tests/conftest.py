@@ -7,7 +7,7 @@ import os
 import pytest
 import torch
 
-from grok_lib.store import Store
+from grok_lib.runs.store import Store
 
 # one thread by default: the tests are small, and on a busy machine extra threads mostly spin;
 # GROK_TEST_THREADS=2 uses both cores of an idle machine

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from grok_lib import figures
+import grok_lib.presentation.sweep_plots as figures
 from grok_lib.analysis import (
     majority,
     markdown_table,
@@ -20,9 +20,9 @@ from grok_lib.analysis import (
     summary_row,
     summary_rows,
 )
-from grok_lib.config import TrainConfig
-from grok_lib.models import build_model
-from grok_lib.train import Run
+from grok_lib.training.build import build_model
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
 
 STEPS = list(range(0, 1001, 100))
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from grok_lib import TrainConfig
-from grok_lib.data import make_task
-from grok_lib.models import build_model
+from grok_lib.task.data import make_task
+from grok_lib.training.build import build_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-import grok_lib.store as store_mod
+import grok_lib.runs.runner as runner_mod
 from grok_lib import __main__ as cli
-from grok_lib.config import TrainConfig
-from grok_lib.experiments import EXPERIMENTS, Experiment
-from grok_lib.train import Run
+from grok_lib.runs.experiments import EXPERIMENTS, Experiment
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
 
 TINY = TrainConfig(op="add", p=11, d_embed=16, d_hidden=16, steps=40, log_every=20, early_stop=False)
 
@@ -44,7 +44,7 @@ def test_cli_regenerate(tiny_experiment, tmp_store, monkeypatch, capsys):
     assert "tiny_test: 2 runs" in capsys.readouterr().out
     assert all(tmp_store.has(c) for c in tiny_experiment.configs())
     # --missing trains nothing more; without it the runs are trained again
-    monkeypatch.setattr(store_mod, "train_many", _no_training)
+    monkeypatch.setattr(runner_mod, "train_many", _no_training)
     assert cli.main(["regenerate", "tiny_test", "--missing", "--store", str(tmp_store.root)]) == 0
     with pytest.raises(AssertionError, match="trained"):
         cli.main(["regenerate", "tiny_test", "--store", str(tmp_store.root)])

@@ -6,7 +6,7 @@ import threading
 import pytest
 import torch
 
-from grok_lib import cpu
+from grok_lib.training import cpu
 
 
 def _precision():

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from grok_lib.dashboard import DEFAULTS, Lab
-from grok_lib.ops import OPERATIONS
+from grok_lib.presentation.lab import DEFAULTS, Lab
+from grok_lib.task.operations import OPERATIONS
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_weight_decay_zero_and_optimizers(lab):
 
 
 def test_chapter_presets_set_the_controls():
-    from grok_lib.experiments import CH4_BASE
+    from grok_lib.runs.experiments import CH4_BASE
 
     lab = Lab(quick=True)
     assert len(lab.presets) >= 6

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grok_lib.config import TrainConfig
-from grok_lib.data import make_task, noisy_labels, split_indices, tokens
+from grok_lib.task.data import make_task, noisy_labels, split_indices, tokens
+from grok_lib.training.config import TrainConfig
 
 
 @pytest.mark.parametrize("n, frac", [(529, 0.3), (2209, 0.4), (100, 0.5), (10, 0.01), (10, 0.99)])

@@ -18,7 +18,9 @@ import nbformat
 import pytest
 import torch
 
-from grok_lib import checks, data, ops
+import grok_lib.task.operations as ops
+from grok_lib.exercises import checks
+from grok_lib.task import data
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"

@@ -14,8 +14,9 @@ import pytest
 
 import grok_lib
 from grok_lib import Store, TrainConfig
-from grok_lib.explorer import downsample, explorer_html, pack, sweep_configs, write_html
-from grok_lib.train import Run, log_steps
+from grok_lib.presentation.explorer.page import downsample, explorer_html, pack, sweep_configs, write_html
+from grok_lib.training.record import Run
+from grok_lib.training.trainer import log_steps
 
 
 def fake_run(op: str, frac: float, wd: float, merge: str = "sum", steps: int = 2000) -> Run:

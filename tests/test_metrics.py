@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from grok_lib.metrics import PHASES, classify, first_step_at, grokking_summary, nan_to_none
+from grok_lib.analysis.phases import PHASES, classify, first_step_at, grokking_summary, nan_to_none
 
 STEPS = [0, 10, 100, 200, 500, 1000, 2000, 5000]
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grok_lib.config import TrainConfig
-from grok_lib.data import make_task
-from grok_lib.models import build_model
+from grok_lib.task.data import make_task
+from grok_lib.training.build import build_model
+from grok_lib.training.config import TrainConfig
 
 P = 11
 SMALL = dict(p=P, d_embed=16, d_hidden=24, d_model=16, n_heads=2, d_mlp=32)
@@ -146,7 +146,7 @@ def test_gradients_reach_every_parameter():
 
 def test_take_sum_gradient():
     """The lookup's hand-written backward (index_add) against finite differences."""
-    from grok_lib.models import take_sum
+    from grok_lib.models.kernels import take_sum
 
     tables = torch.randn(2, 2, 5, 3, dtype=torch.float64, requires_grad=True)
     idx = torch.randint(0, 5, (2, 7, 2))

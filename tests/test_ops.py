@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 import torch
 
-from grok_lib.ops import OPERATIONS, P_MAX, P_MIN, get_operation, is_prime, operation_table
+from grok_lib.task.operations import OPERATIONS, P_MAX, P_MIN, get_operation, is_prime, operation_table
 
 PRIMES = [7, 11, 23, 97]
 
@@ -108,7 +108,7 @@ def _inverse(x: tuple) -> tuple:
 
 
 def test_s5_elements_are_the_120_distinct_permutations():
-    from grok_lib.ops import _s5_elements
+    from grok_lib.task.operations import _s5_elements
 
     el = [tuple(row) for row in _s5_elements().tolist()]
     assert len(el) == 120 and len(set(el)) == 120
@@ -124,7 +124,7 @@ def test_s5_elements_are_the_120_distinct_permutations():
     ],
 )
 def test_s5_ops_match_tuple_composition(name, ref):
-    from grok_lib.ops import _s5_elements
+    from grok_lib.task.operations import _s5_elements
 
     el = [tuple(row) for row in _s5_elements().tolist()]
     rows = _rows(name, 0)  # S5 ignores p

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grok_lib.optim import StackedOptimizer
+from grok_lib.training.optimizers import StackedOptimizer
 
 SHAPES = [(4, 5), (1, 5), (7,)]
 BETAS = (0.9, 0.98)

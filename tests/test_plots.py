@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from grok_lib.data import split_indices
-from grok_lib.plots import compare, plot_run, table_image
-from grok_lib.train import Run
+from grok_lib.presentation.run_plots import compare, plot_run, table_image
+from grok_lib.task.data import split_indices
+from grok_lib.training.record import Run
 
 STEPS = [0, 1, 10, 100, 1000]
 HIST = {
@@ -30,7 +30,7 @@ def test_plot_run(norm, n_axes):
 
 
 def test_plot_run_accepts_a_run():
-    from grok_lib.config import TrainConfig
+    from grok_lib.training.config import TrainConfig
 
     fig = plot_run(Run(TrainConfig(), HIST))
     assert len(fig.axes) == 3

@@ -8,12 +8,13 @@ import math
 import pytest
 import torch
 
-import grok_lib.store as store_mod
-from grok_lib.config import TrainConfig
-from grok_lib.data import make_task
-from grok_lib.store import Store, load_or_train
-from grok_lib.sweep import grid, sweep
-from grok_lib.train import Run
+import grok_lib.runs.runner as runner_mod
+import grok_lib.runs.store as store_mod
+from grok_lib.runs.runner import grid, load_or_train, sweep
+from grok_lib.runs.store import Store
+from grok_lib.task.data import make_task
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
 
 TINY = TrainConfig(op="add", p=11, d_embed=16, d_hidden=16, steps=40, log_every=20, early_stop=False)
 
@@ -33,7 +34,7 @@ def _same_history(a: dict, b: dict) -> None:
 def test_load_or_train_trains_once_then_loads(tmp_store, monkeypatch):
     first = load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
     assert tmp_store.has(TINY) and first.steps[-1] == TINY.steps
-    monkeypatch.setattr(store_mod, "train_many", _no_training)
+    monkeypatch.setattr(runner_mod, "train_many", _no_training)
     second = load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
     assert second.config == TINY
     _same_history(first.history, second.history)
@@ -45,8 +46,8 @@ def test_a_different_config_is_not_returned(tmp_store, monkeypatch):
     other = TINY.replace(seed=1)
     assert not tmp_store.has(other)
     trained = []
-    real = store_mod.train_many
-    monkeypatch.setattr(store_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
+    real = runner_mod.train_many
+    monkeypatch.setattr(runner_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
     run = load_or_train(other, store=tmp_store, device="cpu", progress=False)
     assert trained == [other] and run.config == other
 
@@ -65,8 +66,8 @@ def test_list_of_configs_trains_only_missing(tmp_store, monkeypatch):
     load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
     configs = [TINY, TINY.replace(seed=2), TINY.replace(seed=3)]
     trained = []
-    real = store_mod.train_many
-    monkeypatch.setattr(store_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
+    real = runner_mod.train_many
+    monkeypatch.setattr(runner_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
     runs = load_or_train(configs, store=tmp_store, device="cpu", progress=False)
     assert trained == configs[1:]
     assert [r.config for r in runs] == configs
@@ -137,7 +138,7 @@ def test_saved_model_of_a_run_that_leaves_the_stack_early(tmp_store):
 
 
 def test_really_interrupted_run_is_not_stored(tmp_store, monkeypatch):
-    real = store_mod.train_many
+    real = runner_mod.train_many
 
     def interrupting(cfgs, **kw):
         def callback(step, runs):
@@ -146,7 +147,7 @@ def test_really_interrupted_run_is_not_stored(tmp_store, monkeypatch):
 
         return real(cfgs, callback=callback, **kw)
 
-    monkeypatch.setattr(store_mod, "train_many", interrupting)
+    monkeypatch.setattr(runner_mod, "train_many", interrupting)
     run = load_or_train(TINY.replace(steps=200), store=tmp_store, device="cpu", progress=False)
     assert run.meta["status"] == "interrupted" and run.steps[-1] == 20
     assert not tmp_store.has(run.config) and not list(tmp_store.root.glob("*"))
@@ -158,7 +159,7 @@ def test_interrupted_runs_are_not_stored(tmp_store, monkeypatch):
             kwargs["on_done"]([Run(cfg, {"step": [0], "val_acc": [0.1]}, {"status": "interrupted"})])
         return []
 
-    monkeypatch.setattr(store_mod, "train_many", interrupt)
+    monkeypatch.setattr(runner_mod, "train_many", interrupt)
     run = load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
     assert run.meta["status"] == "interrupted" and run.history["val_acc"] == [0.1]
     assert not tmp_store.has(TINY)
@@ -183,8 +184,8 @@ def test_sweep_skips_stored_runs(tmp_store, monkeypatch):
     configs = grid(TINY, seed=range(3))
     sweep(configs[:1], store=tmp_store, device="cpu", progress=False)
     trained = []
-    real = store_mod.train_many
-    monkeypatch.setattr(store_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
+    real = runner_mod.train_many
+    monkeypatch.setattr(runner_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
     runs = sweep(configs, store=tmp_store, device="cpu", progress=False)
     assert trained == configs[1:]
     assert all(tmp_store.has(c) for c in configs) and len(runs) == 3

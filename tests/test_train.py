@@ -8,9 +8,11 @@ import threading
 import pytest
 import torch
 
-from grok_lib.config import TrainConfig
-from grok_lib.metrics import classify, grokking_summary
-from grok_lib.train import METRICS, log_steps, resolve_device, train, train_many
+from grok_lib.analysis.phases import classify, grokking_summary
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.device import resolve_device
+from grok_lib.training.record import METRICS
+from grok_lib.training.trainer import log_steps, train, train_many
 
 SMALL = TrainConfig(op="add", p=23, d_embed=64, d_hidden=64, log_every=50, patience=100, steps=300)
 
@@ -180,7 +182,7 @@ def test_history_contents_and_effective_lr():
 def test_accuracy_matches_the_returned_model(kw):
     """The logged metrics (computed on deduplicated rows for summed embeddings) equal
     those of the returned model run on every pair."""
-    from grok_lib.data import make_task
+    from grok_lib.task.data import make_task
 
     cfg = SMALL.replace(steps=200, early_stop=False, **kw)
     run = _run(cfg)
@@ -209,8 +211,8 @@ def test_deduplicated_batch_gives_the_same_loss_and_gradient(merge):
     gradient equal those of one row per example."""
     import torch.nn.functional as F
 
-    from grok_lib.models import build_model
-    from grok_lib.train import _Stack, example_loss
+    from grok_lib.training.build import build_model
+    from grok_lib.training.trainer import _Stack, example_loss
 
     cfg = SMALL.replace(op="sub", merge=merge, label_noise=0.2, train_frac=0.6, dtype="float64")
     data = _Stack([cfg], torch.device("cpu"), torch.float64)
@@ -229,7 +231,7 @@ def test_evaluation_in_chunks_matches_one_chunk(monkeypatch):
     """A large stack evaluates the table in chunks of rows; the metrics must not change."""
     import importlib
 
-    train_module = importlib.import_module("grok_lib.train")  # the module, not the function of that name
+    train_module = importlib.import_module("grok_lib.training.trainer")  # the module, not the function of that name
     cfgs = [SMALL.replace(op="sub", merge=m, steps=20, seed=s, dtype="float64") for m in ("sum", "concat")
             for s in (0, 1)]
     whole = train_many(cfgs, device="cpu", progress=False)

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from grok_lib import experiments, load_or_train
-from grok_lib.plots import plot_run
+from grok_lib import load_or_train
+from grok_lib.presentation.run_plots import plot_run
+from grok_lib.runs import experiments
 
 OUT = Path(__file__).resolve().parent.parent / "book" / "images" / "grokking_curve.png"
 

@@ -14,11 +14,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import TrainConfig
-from .data import train_size
-from .metrics import PHASES, THRESHOLD, classify, grokking_summary
-from .ops import get_operation
-from .train import Run
+from grok_lib.analysis.phases import PHASES, THRESHOLD, classify, grokking_summary
+from grok_lib.task.data import train_size
+from grok_lib.task.operations import get_operation
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
+
+__all__ = [
+    "PhaseTable", "Spread", "final_value", "group_by", "majority", "markdown_table", "mlp_param_count", "n_train",
+    "peak", "phase_table", "rise_then_fall", "smallest_generalising_fraction", "spread", "summary_row",
+    "summary_rows", "symmetric_ceiling",
+]
 
 
 def summary_row(run: Run, threshold: float = THRESHOLD, grok_factor: float = 2.0) -> dict[str, Any]:
@@ -220,7 +226,7 @@ def symmetric_ceiling(op: str, p: int, idx: Sequence[int] | None = None) -> floa
     unordered pair {a, b} whose two cells are both in ``idx`` it must give one answer, so it
     gets both right only if the two labels agree, and one of them otherwise.
     """
-    from .ops import operation_table
+    from grok_lib.task.operations import operation_table
 
     a, b, c = (t.tolist() for t in operation_table(op, p))
     cells = range(len(c)) if idx is None else [int(i) for i in idx]

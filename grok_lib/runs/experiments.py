@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .config import TrainConfig
+from grok_lib.training.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ CH4_SPREAD_SEEDS = range(3, 15)
 @register("ch4_phase", "04_what_makes_it_grok",
           "a+b mod 31, sum-MLP: 5 weight decays x 5 train fractions x 3 seeds, plus 12 more seeds in one cell.")
 def _ch4_phase() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     cells = grid(CH4_BASE, weight_decay=CH4_WEIGHT_DECAYS, train_frac=CH4_FRACS, seed=CH4_SEEDS)
     return cells + grid(CH4_BASE.replace(**CH4_SPREAD), seed=CH4_SPREAD_SEEDS)
@@ -124,7 +124,7 @@ CH4_ADAM_WDS = (0.0, 1e-4, 1e-3, 1e-2)
 @register("ch4_optimizers", "04_what_makes_it_grok",
           "a+b mod 31, 60%: SGD and Adam, each with an L2 penalty, to set beside AdamW's runs in ch4_phase.")
 def _ch4_optimizers() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     return (grid(CH4_SGD, lr=CH4_SGD_LRS, weight_decay=CH4_SGD_WDS)
             + grid(CH4_ADAM, lr=CH4_ADAM_LRS, weight_decay=CH4_ADAM_WDS))
@@ -139,7 +139,7 @@ CH4_S5_STEPS = 1500
 @register("ch4_operations", "04_what_makes_it_grok",
           "Concat-MLP, wd 1: +, -, /, x2+y2, x3+xy mod 31 across 6 train fractions, and S5 composition.")
 def _ch4_operations() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     concat = CH4_BASE.replace(merge="concat", weight_decay=1.0)
     return (grid(concat, op=CH4_OPS, train_frac=CH4_OP_FRACS)
@@ -156,7 +156,7 @@ CH5_SEEDS = range(3)
           "Sum vs concat MLP on a+b, a-b, ab+b2 mod 31: 3 weight decays x 3 train fractions x 3 seeds, "
           "plus 12 more concat seeds where ch4 has 15 sum seeds.")
 def _ch5_merge() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     cells = grid(CH4_BASE, op=CH5_OPS, merge=("sum", "concat"), weight_decay=CH5_WEIGHT_DECAYS,
                  train_frac=CH5_FRACS, seed=CH5_SEEDS)
@@ -166,7 +166,7 @@ def _ch5_merge() -> list[TrainConfig]:
 @register("ch5_two_hidden", "05_sum_vs_concat",
           "The blog's model (two hidden layers), sum vs concat, on a+b mod 31 at wd 1: 3 fractions x 3 seeds.")
 def _ch5_two_hidden() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     return grid(CH4_BASE.replace(n_hidden=2, weight_decay=1.0), merge=("sum", "concat"), train_frac=CH5_FRACS,
                 seed=CH5_SEEDS)
@@ -186,7 +186,7 @@ CH6_WEIGHT_DECAYS = (0.0, 1.0)
 @register("ch6_width", "06_double_descent",
           "a+b mod 23, MLP hidden width 2..256 x train fraction x label noise 0/20% x weight decay 0/1, 1,500 steps.")
 def _ch6_width() -> list[TrainConfig]:
-    from .sweep import grid
+    from grok_lib.runs.runner import grid
 
     return grid(CH6_BASE, d_hidden=CH6_WIDTHS, train_frac=CH6_FRACS, label_noise=CH6_NOISES,
                 weight_decay=CH6_WEIGHT_DECAYS)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .data import noisy_labels as _ref_noisy_labels
-from .data import split_indices as _ref_split_indices
-from .ops import get_operation, is_prime, mod_inverse, operation_table
+from grok_lib.task.data import noisy_labels as _ref_noisy_labels
+from grok_lib.task.data import split_indices as _ref_split_indices
+from grok_lib.task.operations import get_operation, is_prime, mod_inverse, operation_table
 
 TABLE_PS = (2, 3, 5, 7, 11, 97)
 INVERSE_PS = (2, 3, 5, 7, 97, 997)

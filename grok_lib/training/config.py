@@ -11,13 +11,14 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .ops import get_operation
+from grok_lib.task.operations import get_operation
 
 MODELS = ("mlp", "transformer")
 MERGES = ("sum", "concat")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 DTYPES = ("float32", "float64")
 ACTIVATIONS = ("relu", "gelu")
+THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
 
 
 @dataclass(frozen=True)

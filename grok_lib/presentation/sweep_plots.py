@@ -15,9 +15,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .analysis import PhaseTable, group_by
-from .plots import VAL, _steps, curves
-from .train import Run
+from grok_lib.analysis.tables import PhaseTable, group_by
+from grok_lib.presentation.run_plots import VAL, _steps, curves
+from grok_lib.training.record import Run
 
 PHASE_COLORS = {"comprehension": "#2ca02c", "grokking": "#9467bd", "memorisation": "#ff7f0e",
                 "confusion": "#7f7f7f"}

@@ -11,14 +11,13 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .config import TrainConfig
-from .train import Run, train_many
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
 
 SCHEMA = 1
 
@@ -94,30 +93,3 @@ class Store:
     def configs(self) -> list[TrainConfig]:
         """Every config stored here."""
         return [TrainConfig.from_dict(json.loads(p.read_text())["config"]) for p in sorted(self.root.glob("*.json"))]
-
-
-def load_or_train(config: TrainConfig | Iterable[TrainConfig], store: str | Path | Store | None = None,
-                  device: str | None = None, progress: bool = True, retrain: bool = False) -> Run | list[Run]:
-    """The stored run for ``config`` if there is one, else train it, store it and return it.
-
-    Give a list of configs to get a list back; the missing ones are trained together
-    (stacked where they share an architecture) — this is the sweep entry point.
-    """
-    single = isinstance(config, TrainConfig)
-    configs = [config] if single else list(config)
-    st = store if isinstance(store, Store) else Store(store)
-    missing = [c for c in dict.fromkeys(configs) if retrain or not st.has(c)]
-    fresh: dict[TrainConfig, Run] = {}
-
-    def keep(runs: list[Run]) -> None:
-        for run in runs:
-            fresh[run.config] = run
-            if run.meta.get("status") not in ("interrupted", "stopped"):
-                st.save(run)
-
-    if missing:
-        train_many(missing, device=device, progress=progress, on_done=keep)
-    # stored runs are read back, so a first call and a later one return the same thing;
-    # an interrupted run (not stored) comes back from memory with the history it has
-    runs = [st.load(c) if st.has(c) else fresh.get(c, Run(c, meta={"status": "not_started"})) for c in configs]
-    return runs[0] if single else runs

@@ -8,44 +8,28 @@ logs the same history as when trained alone.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-import platform
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from . import __version__
-from .config import TrainConfig
+from grok_lib.models import StackedModule
+from grok_lib.task.data import tokens, training_split, vocab_size
+from grok_lib.task.operations import get_operation, operation_table
+
+from .build import build_model
+from .config import THRESHOLD, TrainConfig
 from .cpu import fast_cpu
-from .data import tokens, training_split, vocab_size
-from .models import StackedModule, build_model
-from .ops import get_operation, operation_table
-from .optim import StackedOptimizer
+from .device import environment, resolve_device
+from .optimizers import StackedOptimizer
+from .record import METRICS, Run
 
-METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm", "grad_norm", "eff_lr", "eff_grad")
-GENERALISED = 0.99  # accuracy that counts as "learned" throughout the course
 EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the stack (16 MB in fp32)
-
-
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """CUDA when present, else CPU; asking for CUDA without it is an error that says why."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "device='cuda' was asked for, but PyTorch sees no CUDA GPU here "
-            f"(torch {torch.__version__}). Use device='cpu' (or leave device unset to pick "
-            "automatically); on Colab choose Runtime > Change runtime type > GPU."
-        )
-    return dev
 
 
 def log_steps(steps: int, log_every: int) -> list[int]:
@@ -54,29 +38,6 @@ def log_steps(steps: int, log_every: int) -> list[int]:
     dense = {int(round(10 ** (k / 16))) for k in range(0, 64)} | {0}
     out = {s for s in dense if s < log_every} | set(range(0, steps + 1, log_every)) | {steps}
     return sorted(s for s in out if s <= steps)
-
-
-@dataclass
-class Run:
-    """A finished (or interrupted) run: its config, logged history and metadata."""
-
-    config: TrainConfig
-    history: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    meta: dict[str, Any] = field(default_factory=dict)
-    state_dict: dict[str, Tensor] | None = None
-
-    def model(self) -> StackedModule:
-        """Rebuild the trained model (needs ``save_model=True`` or an in-memory run)."""
-        if self.state_dict is None:
-            raise ValueError("this run kept no weights: train it with save_model=True")
-        n = get_operation(self.config.op).n_elements(self.config.p)
-        model = build_model(self.config, vocab_size(n, self.config.model), n)
-        model.load_state_dict(self.state_dict)
-        return model
-
-    @property
-    def steps(self) -> list[int]:
-        return self.history["step"]
 
 
 class _Stack:
@@ -154,27 +115,14 @@ def example_loss(logits: Tensor, row: Tensor, y: Tensor) -> Tensor:
     return -logp.flatten(1).gather(1, row * logp.shape[-1] + y)
 
 
-def _keep_runs(model: StackedModule, idx: Tensor) -> None:
-    """Drop finished runs from a stacked model in place."""
-    for module in model.modules():
-        for name, p in list(module._parameters.items()):
-            kept = nn.Parameter(p.data[idx])
-            kept.grad = None if p.grad is None else p.grad[idx]
-            module._parameters[name] = kept
-        if hasattr(module, "n_runs"):
-            module.n_runs = len(idx)
-
-
 @torch.no_grad()
-def _evaluate(model: StackedModule, data: _Stack) -> Tensor:
+def _evaluate(model: StackedModule, data: _Stack, width: int) -> Tensor:
     """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table).
 
     The table's rows go through the network in chunks small enough for a large stack;
     each chunk grades the pairs that read its rows.
     """
     n = data.is_train.shape[0]
-    cfg = model.cfg
-    width = cfg.d_hidden if cfg.model == "mlp" else cfg.d_mlp
     chunk = max(256, EVAL_CHUNK_FLOATS // (n * width))
     order = data.eval_order
     bounds = torch.searchsorted(data.eval_row[order], torch.arange(0, len(data.eval_x) + chunk, chunk,
@@ -227,7 +175,7 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
         for step in range(max_steps + 1):
             logging = step in eval_at
             if logging:
-                metrics = _evaluate(model, data)
+                metrics = _evaluate(model, data, c0.d_hidden if c0.model == "mlp" else c0.d_mlp)
             if step == max_steps:
                 pending = metrics
                 break
@@ -266,7 +214,7 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
                     idx = torch.tensor(keep, device=device)
                     active = [active[i] for i in keep]
                     data.keep(idx)
-                    _keep_runs(model, idx)
+                    model.keep_runs(idx)
                     opt.keep(idx, list(model.parameters()))
                     warmup = warmup[idx]
                     lr_now = opt.lr * torch.clamp((step + 1) / warmup, max=1.0)
@@ -280,7 +228,7 @@ def _train_group(configs: list[TrainConfig], device: torch.device, bar: Any,
         nan = torch.full((pending.shape[0], 3), math.nan, dtype=pending.dtype, device=pending.device)
         _record(torch.cat([pending, nan], 1).cpu(), step, active, runs, schedules, held_since, done, configs)
     wall = time.perf_counter() - t0
-    meta = _environment(device) | {"wall_time_s": round(wall, 3), "stacked_runs": len(configs)}
+    meta = environment(device) | {"wall_time_s": round(wall, 3), "stacked_runs": len(configs)}
     for r, run in enumerate(runs):
         run.meta = meta | {"status": "early_stop" if done[r] and run.history["step"][-1] < configs[r].steps
                            else status if not done[r] else "budget",
@@ -310,7 +258,7 @@ def _record(row: Tensor, step: int, active: list[int], runs: list[Run], schedule
             values[-3:] = [math.nan] * 3
         for name, value in zip(METRICS, values, strict=True):
             hist[name].append(value)
-        if hist["val_acc"][-1] >= GENERALISED:
+        if hist["val_acc"][-1] >= THRESHOLD:
             held_since[r] = step if held_since[r] is None else held_since[r]
         else:
             held_since[r] = None
@@ -340,25 +288,6 @@ def _progress_bar(configs: list[TrainConfig], enabled: bool):
     desc = "training" if len(configs) == 1 else f"training {len(configs)} runs"
     return tqdm(total=sum(c.steps for c in configs), desc=desc, disable=not enabled, leave=False,
                 unit="step", unit_scale=True)
-
-
-def _cpu_name() -> str:
-    """The processor's model name (platform.processor() is empty on Linux)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "cpu"
-
-
-def _environment(device: torch.device) -> dict[str, Any]:
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_name()
-    return {"grok_lib": __version__, "torch": torch.__version__, "device": f"{device.type}: {name}",
-            "threads": torch.get_num_threads(),
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def stack_groups(configs: list[TrainConfig], max_stack: int = 64, max_padding: float = 0.1) -> list[list[int]]:

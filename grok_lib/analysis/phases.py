@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-THRESHOLD = 0.99
+from grok_lib.training.config import THRESHOLD
 
 
 def first_step_at(steps: Sequence[int], values: Sequence[float], threshold: float = THRESHOLD) -> int | None:

@@ -18,11 +18,11 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import TrainConfig
-from .metrics import classify, grokking_summary
-from .ops import get_operation
-from .store import Store
-from .train import Run
+from grok_lib.analysis.phases import classify, grokking_summary
+from grok_lib.runs.store import Store
+from grok_lib.task.operations import get_operation
+from grok_lib.training.config import TrainConfig
+from grok_lib.training.record import Run
 
 PHASE_COLORS = {
     "comprehension": "#2ca02c",
@@ -34,7 +34,7 @@ PHASE_COLORS = {
 
 def sweep_configs() -> list[TrainConfig]:
     """The configs of the ``explorer_sweep`` experiment."""
-    from .experiments import get
+    from grok_lib.runs.experiments import get
 
     return get("explorer_sweep")
 
@@ -46,7 +46,7 @@ def load_runs(store: str | Path | Store | None = None, train_missing: bool = Fal
     Missing runs are an error that names the command to make them, unless ``train_missing``
     (the whole sweep takes several minutes on a CPU, too long to start by accident in a book build).
     """
-    from .sweep import sweep
+    from grok_lib.runs.runner import sweep
 
     st = store if isinstance(store, Store) else Store(store)
     configs = sweep_configs()

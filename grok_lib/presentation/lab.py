@@ -22,11 +22,12 @@ from typing import Any
 import ipywidgets as W
 from matplotlib.figure import Figure
 
-from .config import TrainConfig
-from .metrics import grokking_summary
-from .ops import OPERATIONS
-from .plots import TRAIN, VAL, to_png
-from .train import GENERALISED, resolve_device, train
+from grok_lib.analysis.phases import grokking_summary
+from grok_lib.presentation.run_plots import TRAIN, VAL, to_png
+from grok_lib.task.operations import OPERATIONS
+from grok_lib.training.config import THRESHOLD, TrainConfig
+from grok_lib.training.device import resolve_device
+from grok_lib.training.trainer import train
 
 MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
                  ("transformer (1 layer)", ("transformer", "sum"))]
@@ -47,7 +48,7 @@ def chapter_presets() -> dict[str, dict[str, Any]]:
     Hook for chapter 6 (double descent): its contrasts vary the hidden width and label
     noise, which the lab has no controls for yet; add them here once it has.
     """
-    from .experiments import CH4_BASE, CH4_SPREAD
+    from grok_lib.runs.experiments import CH4_BASE, CH4_SPREAD
 
     base = dict(op=CH4_BASE.op, p=CH4_BASE.p, lr=CH4_BASE.lr, steps=CH4_BASE.steps, optimizer=CH4_BASE.optimizer,
                 merge=CH4_BASE.merge, seed=0, **CH4_SPREAD)
@@ -381,7 +382,7 @@ def time_to_generalise(lab_: Lab | None = None, timeout: float = 600.0) -> float
     callback = the_lab._callback
 
     def timed(step: int, runs: list) -> None:
-        if not seen and runs[0].history["val_acc"] and runs[0].history["val_acc"][-1] >= GENERALISED:
+        if not seen and runs[0].history["val_acc"] and runs[0].history["val_acc"][-1] >= THRESHOLD:
             seen.append(time.perf_counter() - t0)
         callback(step, runs)
 

@@ -14,10 +14,10 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from .data import split_indices
-from .metrics import grokking_summary
-from .ops import get_operation, operation_table
-from .train import Run
+from grok_lib.analysis.phases import grokking_summary
+from grok_lib.task.data import split_indices
+from grok_lib.task.operations import get_operation, operation_table
+from grok_lib.training.record import Run
 
 TRAIN, VAL = "#1f77b4", "#d62728"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .ops import get_operation, operation_table
+from .operations import get_operation, operation_table
 
 
 def train_size(n: int, train_frac: float) -> int:

@@ -1,0 +1,17 @@
+"""Layer 3, training: the config of a run, and the trainer that turns configs into `Run` records.
+
+- `config`: `TrainConfig`, the plain description of one run (the store hashes it);
+- `build`: config -> model;
+- `optimizers`: AdamW, Adam and SGD with settings per stacked run;
+- `trainer`: `train` and `train_many` (stacks of runs, one loop);
+- `record`: `Run`, what a run produced;
+- `device`, `cpu`: which device, and the CPU settings that make training fast.
+"""
+
+from .build import build_model
+from .config import THRESHOLD, TrainConfig
+from .device import resolve_device
+from .record import METRICS, Run
+from .trainer import train, train_many
+
+__all__ = ["METRICS", "THRESHOLD", "Run", "TrainConfig", "build_model", "resolve_device", "train", "train_many"]

@@ -1,0 +1,35 @@
+"""From a config to a model: the one place that reads a `TrainConfig`'s model fields."""
+
+from __future__ import annotations
+
+import torch
+
+from grok_lib.models import MLP, StackedModule, Transformer
+from grok_lib.task.data import vocab_size
+from grok_lib.task.operations import get_operation
+
+from .config import TrainConfig
+
+
+def model_kwargs(cfg: TrainConfig) -> dict[str, object]:
+    """The architecture fields of ``cfg`` that the config's model class takes."""
+    if cfg.model == "mlp":
+        return dict(d_embed=cfg.d_embed, d_hidden=cfg.d_hidden, n_hidden=cfg.n_hidden, merge=cfg.merge, act=cfg.act)
+    return dict(d_model=cfg.d_model, n_heads=cfg.n_heads, d_mlp=cfg.d_mlp, n_layers=cfg.n_layers, act=cfg.act,
+                layernorm=cfg.layernorm)
+
+
+def build_model(cfg: TrainConfig, n_vocab: int | None = None, n_classes: int | None = None,
+                seeds: list[int] | None = None) -> StackedModule:
+    """The model a config names, initialised from ``seeds`` (default: the config's seed).
+
+    The vocabulary and class count default to the config's task."""
+    if n_classes is None:
+        n_classes = get_operation(cfg.op).n_elements(cfg.p)
+    if n_vocab is None:
+        n_vocab = vocab_size(n_classes, cfg.model)
+    seeds = [cfg.seed] if seeds is None else seeds
+    cls = MLP if cfg.model == "mlp" else Transformer
+    model = cls(n_vocab, n_classes, **model_kwargs(cfg), n_runs=len(seeds))
+    model.reset_parameters(seeds)
+    return model.to(getattr(torch, cfg.dtype))
