@@ -26,10 +26,10 @@ from reference import reference_model  # noqa: E402
 
 from grok_lib import TrainConfig  # noqa: E402
 from grok_lib.task.data import make_task  # noqa: E402
+from grok_lib.training.batches import Stack, example_loss  # noqa: E402
 from grok_lib.training.build import build_model  # noqa: E402
 from grok_lib.training.cpu import fast_cpu  # noqa: E402
 from grok_lib.training.optimizers import StackedOptimizer  # noqa: E402
-from grok_lib.training.trainer import _Stack, example_loss  # noqa: E402
 
 
 def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -45,7 +45,7 @@ def steps_for(cfg: TrainConfig) -> tuple[Callable[[], None], Callable[[], None]]
         loss.backward()
         ref_opt.step()
 
-    data = _Stack([cfg], torch.device("cpu"), torch.float32)
+    data = Stack([cfg], torch.device("cpu"), torch.float32)
     model = build_model(cfg, task.vocab_size, task.n_classes)
     lr = torch.tensor([cfg.lr])
     opt = StackedOptimizer(list(model.parameters()), cfg.optimizer, lr, torch.tensor([cfg.weight_decay]), cfg.betas,

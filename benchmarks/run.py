@@ -39,10 +39,11 @@ import grok_lib  # noqa: E402
 from grok_lib import TrainConfig, grid, train_many  # noqa: E402
 from grok_lib.task.data import split_indices  # noqa: E402
 from grok_lib.task.operations import get_operation, operation_table  # noqa: E402
+from grok_lib.training.batches import Stack  # noqa: E402
+from grok_lib.training.bookkeeping import log_steps  # noqa: E402
 from grok_lib.training.config import THRESHOLD  # noqa: E402
 from grok_lib.training.cpu import fast_cpu, fp32_products  # noqa: E402
 from grok_lib.training.device import cpu_name  # noqa: E402
-from grok_lib.training.trainer import _Stack, log_steps  # noqa: E402
 
 # ---------------------------------------------------------------------------- FLOP counting
 #
@@ -114,7 +115,7 @@ def grok_flops(cfg: TrainConfig, steps: int) -> int:
     """Training steps, plus a full-table evaluation at every logged step (grok_lib's schedule),
     on the rows grok_lib actually computes (one per unordered pair for summed embeddings)."""
     _, _, n_vocab, n_classes = task_sizes(cfg)
-    rows = _Stack([cfg], torch.device("cpu"), torch.float32)
+    rows = Stack([cfg], torch.device("cpu"), torch.float32)
     evals = len(log_steps(steps, cfg.log_every))
     return (steps * step_flops(cfg, rows.batch_x.shape[1], n_vocab, n_classes, ours=True)
             + evals * eval_flops(cfg, len(rows.eval_x), n_vocab, n_classes, ours=True))

@@ -19,16 +19,16 @@ import torch.nn.functional as F
 
 from grok_lib import TrainConfig
 from grok_lib.models.kernels import flat_rows
+from grok_lib.training.batches import Stack
 from grok_lib.training.build import build_model
 from grok_lib.training.cpu import fast_cpu
-from grok_lib.training.trainer import _Stack
 
 
 @torch.no_grad()
 def breakdown(cfg: TrainConfig, runs: int, steps: int, warmup: int) -> dict[str, float]:
     """Milliseconds per stacked step for each operation (mean over ``steps`` after ``warmup``)."""
     configs = [cfg.replace(seed=s) for s in range(runs)]
-    data = _Stack(configs, torch.device("cpu"), torch.float32)
+    data = Stack(configs, torch.device("cpu"), torch.float32)
     m = build_model(cfg, data.n_classes, data.n_classes, seeds=[c.seed for c in configs])
     n, rows = data.batch_x.shape[:2]
     v, c, h = m.W_E.shape[1], data.n_classes, cfg.d_hidden

@@ -5,24 +5,44 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import NoReturn
 
-from grok_lib.runs.experiments import EXPERIMENTS, get
+from grok_lib.runs.experiments import EXPERIMENTS
 from grok_lib.runs.runner import load_or_train
 from grok_lib.runs.store import Store
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grok_lib", description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
+class _Parser(argparse.ArgumentParser):
+    """A parser whose errors are one line (no usage block, no traceback) that says what is valid."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def options(self) -> str:
+        return ", ".join(sorted({s for a in self._actions for s in a.option_strings if s.startswith("--")}))
+
+
+def _parser() -> tuple[_Parser, dict[str, _Parser]]:
+    parser = _Parser(prog="python -m grok_lib", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser, metavar="{list,regenerate}")
     lst = sub.add_parser("list", help="list the named experiments and whether they are stored")
     lst.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
     regen = sub.add_parser("regenerate", help="train named experiments again and store them")
     regen.add_argument("names", nargs="*", help="experiment names (see `list`)")
     regen.add_argument("--all", action="store_true", help="every registered experiment")
-    regen.add_argument("--missing", action="store_true", help="only train runs not yet stored")
+    regen.add_argument("--missing", action="store_true",
+                       help="only train runs not yet stored, or whose files are damaged")
     regen.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     regen.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
-    args = parser.parse_args(argv)
+    return parser, {"list": lst, "regenerate": regen}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, commands = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, which knows its options
+        command = commands[args.cmd]
+        command.error(f"unrecognized arguments: {' '.join(unknown)}; valid options: {command.options()}")
     store = Store(args.store)
     if args.cmd == "list":
         for exp in EXPERIMENTS.values():
@@ -30,13 +50,19 @@ def main(argv: list[str] | None = None) -> int:
             have = sum(store.has(c) for c in cfgs)
             print(f"{exp.name:28s} {exp.chapter:24s} {have:4d}/{len(cfgs):<4d} {exp.description}")
         return 0
+    regen = commands["regenerate"]
     names = list(EXPERIMENTS) if args.all else args.names
     if not names:
-        parser.error("name at least one experiment, or use --all")
+        regen.error("name at least one experiment, or use --all")
+    unknown_names = [n for n in names if n not in EXPERIMENTS]
+    if unknown_names:  # before any training, so a typo in the last name wastes nothing
+        regen.error(f"unknown experiment {', '.join(map(repr, unknown_names))}; "
+                    f"known: {', '.join(sorted(EXPERIMENTS))}")
     for name in names:
-        cfgs = get(name)
+        cfgs = EXPERIMENTS[name].configs()
+        todo = [c for c in cfgs if not store.readable(c)] if args.missing else cfgs
         t0 = time.perf_counter()
-        load_or_train(cfgs, store=store, device=args.device, retrain=not args.missing)
+        load_or_train(todo, store=store, device=args.device, retrain=True)
         print(f"{name}: {len(cfgs)} runs in {time.perf_counter() - t0:.1f} s", flush=True)
     return 0
 

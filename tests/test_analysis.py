@@ -1,41 +1,33 @@
-"""The chapter analyses on synthetic histories whose answers are known by construction."""
+"""The chapter analyses (tables, spreads, the names the chapters call) on synthetic histories
+whose answers are known by construction."""
 
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
+import nbformat
 import pytest
+from synthetic_runs import run
 
+import grok_lib.analysis as analysis
 import grok_lib.presentation.sweep_plots as figures
 from grok_lib.analysis import (
+    formula_label,
     majority,
     markdown_table,
-    mlp_param_count,
-    n_train,
-    peak,
+    n_generalised,
+    phase_counts,
     phase_table,
-    rise_then_fall,
     smallest_generalising_fraction,
     spread,
+    spread_by,
     summary_row,
     summary_rows,
 )
-from grok_lib.training.build import build_model
-from grok_lib.training.config import TrainConfig
-from grok_lib.training.record import Run
 
-STEPS = list(range(0, 1001, 100))
-
-
-def history(mem: int | None, gen: int | None) -> dict[str, list[float]]:
-    """Accuracy jumps from 0 to 1 at step ``mem`` (train) and ``gen`` (validation); None = never."""
-    up = lambda at: [1.0 if at is not None and s >= at else 0.0 for s in STEPS]
-    return {"step": STEPS, "train_acc": up(mem), "val_acc": up(gen),
-            "val_loss": [1.0] * len(STEPS), "train_loss": [1.0] * len(STEPS)}
-
-
-def run(mem, gen, **cfg) -> Run:
-    return Run(TrainConfig(p=7, steps=1000, **cfg), history(mem, gen))
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("mem, gen, phase", [
@@ -94,40 +86,55 @@ def test_smallest_generalising_fraction_needs_every_larger_fraction_to_work():
     assert smallest_generalising_fraction(rows) == {"add": 0.4, "sub": 0.6, "mul": None}
 
 
-def test_mlp_param_count_matches_the_model():
-    for cfg in [TrainConfig(p=7, d_embed=8, d_hidden=5), TrainConfig(p=7, d_embed=8, d_hidden=5, merge="concat"),
-                TrainConfig(p=7, d_embed=4, d_hidden=6, n_hidden=3), TrainConfig(op="s5_xy", d_embed=4, d_hidden=3)]:
-        model = build_model(cfg, n_vocab=cfg.p if cfg.op != "s5_xy" else 120,
-                            n_classes=cfg.p if cfg.op != "s5_xy" else 120)
-        assert mlp_param_count(cfg) == sum(p.numel() for p in model.parameters())
-
-
-def test_n_train_matches_the_split():
-    assert n_train(TrainConfig(p=31, train_frac=0.5)) == round(0.5 * 961)
-    assert n_train(TrainConfig(op="div", p=31, train_frac=0.5)) == round(0.5 * 31 * 30)
-
-
-def test_peak_and_rise_then_fall():
-    assert peak([1, 2, 3, 4], [0.1, 0.5, 0.2, 0.1]) == (2, 0.5)
-    with pytest.raises(ValueError):
-        peak([], [])
-    i, low, high, last = rise_then_fall([5.0, 3.0, 1.0, 2.0, 4.0, 3.0, 0.5])
-    assert (i, low, high, last) == (4, 1.0, 4.0, 0.5)
-    assert rise_then_fall([3.0, 2.0, 1.0]) is None
-
-
 def test_markdown_table():
     text = markdown_table(["a", "b"], [[1, None], [12345, "x"]])
     assert text.splitlines() == ["| a | b |", "| --- | --- |", "| 1 | — |", "| 12,345 | x |"]
 
 
-def test_symmetric_ceiling():
-    from grok_lib.analysis import symmetric_ceiling
+def test_n_generalised_counts_rows_with_a_step():
+    rows = summary_rows([run(100, 300), run(100, None), run(None, None), run(100, 900)])
+    assert n_generalised(rows) == 2
+    assert n_generalised([]) == 0
 
-    p = 7
-    assert symmetric_ceiling("add", p) == 1.0  # commutative: no loss
-    # a - b: only the diagonal agrees with its mirror, so (p + (p² - p) / 2) / p² of the table
-    assert symmetric_ceiling("sub", p) == pytest.approx((p + (p * p - p) / 2) / (p * p))
-    # cells without their mirror in the set cost nothing
-    assert symmetric_ceiling("sub", p, [1, 2, 3]) == 1.0
-    assert symmetric_ceiling("sub", p, [1, p]) == pytest.approx(0.5)  # (0,1) and (1,0)
+
+def test_phase_counts_lists_every_phase_per_group_in_order():
+    rows = summary_rows([
+        run(100, 150, op="add", merge="sum"), run(100, 900, op="add", merge="sum"),
+        run(100, 900, op="add", merge="sum"), run(None, None, op="add", merge="concat"),
+        run(100, None, op="sub", merge="sum"),
+    ])
+    counts = phase_counts(rows, "op", "merge")
+    assert list(counts) == [("add", "sum"), ("add", "concat"), ("sub", "sum")]
+    assert counts[("add", "sum")] == {"comprehension": 1, "grokking": 2, "memorisation": 0, "confusion": 0}
+    assert list(counts[("add", "concat")].values()) == [0, 0, 0, 1]
+    assert list(counts[("sub", "sum")]) == list(analysis.PHASES)
+
+
+def test_spread_by_orders_groups_and_counts_the_missing():
+    rows = summary_rows([
+        run(100, 700, train_frac=0.6), run(100, None, train_frac=0.2), run(100, 300, train_frac=0.6),
+        run(100, 500, train_frac=0.2), run(100, 500, train_frac=0.6),
+    ])
+    by_frac = spread_by(rows, "train_frac", "generalised_at")
+    assert list(by_frac) == [0.2, 0.6]
+    assert by_frac[0.2].values == (500.0,) and by_frac[0.2].missing == 1
+    assert by_frac[0.6].median == 500 and (by_frac[0.6].min, by_frac[0.6].max) == (300, 700)
+    assert spread_by(rows, "train_frac", "memorised_at")[0.2].values == (100.0, 100.0)
+
+
+def test_formula_label_drops_the_modulus_only():
+    assert formula_label("add") == "a + b"
+    assert formula_label("xy_y2") == "a·b + b²"
+    assert formula_label("s5_xy") == "x·y in S5"
+
+
+def test_every_name_the_chapters_call_is_exported():
+    """The chapters call `analysis.<name>`: each such name must be in `analysis.__all__`."""
+    called = set()
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                called |= set(re.findall(r"\banalysis\.(\w+)", cell.source))
+    assert {"summary_rows", "where", "width_curve", "pair_up"} <= called
+    assert called <= set(analysis.__all__), sorted(called - set(analysis.__all__))
+    assert all(hasattr(analysis, name) for name in analysis.__all__)

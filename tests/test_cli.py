@@ -50,12 +50,44 @@ def test_cli_regenerate(tiny_experiment, tmp_store, monkeypatch, capsys):
         cli.main(["regenerate", "tiny_test", "--store", str(tmp_store.root)])
 
 
-def test_cli_errors(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["regenerate"])
-    assert "--all" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="unknown experiment"):
-        cli.main(["regenerate", "no_such_experiment"])
+def _one_line_error(capsys, argv: list[str]) -> str:
+    """Run the command line expecting a usage error: exit status 2 and one line on stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("python -m grok_lib"), err
+    return err
+
+
+def test_cli_errors_are_one_line_that_says_what_is_valid(tiny_experiment, capsys, monkeypatch):
+    monkeypatch.setattr(runner_mod, "train_many", _no_training)
+    assert "--all" in _one_line_error(capsys, ["regenerate"])
+    # a bad name is refused before anything trains, even after a good one
+    err = _one_line_error(capsys, ["regenerate", "tiny_test", "no_such_experiment"])
+    assert "unknown experiment 'no_such_experiment'" in err and "ch2_mlp" in err and "tiny_test" in err
+    err = _one_line_error(capsys, ["regenerate", "--bogus", "tiny_test"])
+    assert "unrecognized arguments: --bogus" in err and "--missing" in err and "--store" in err
+    assert "list, regenerate" in _one_line_error(capsys, ["lst"]).replace("'", "")
+    assert "--store" in _one_line_error(capsys, ["list", "--all"])
+
+
+def test_cli_regenerate_replaces_damaged_files(tiny_experiment, tmp_store, monkeypatch):
+    root = str(tmp_store.root)
+    cli.main(["regenerate", "tiny_test", "--store", root, "--device", "cpu"])
+    a, b = tiny_experiment.configs()
+    good = tmp_store.path(b).read_bytes()
+    path = tmp_store.path(a)
+    path.write_bytes(path.read_bytes()[:100])
+    trained = []
+    real = runner_mod.train_many
+    monkeypatch.setattr(runner_mod, "train_many", lambda cfgs, **kw: trained.extend(cfgs) or real(cfgs, **kw))
+    assert cli.main(["regenerate", "tiny_test", "--missing", "--store", root, "--device", "cpu"]) == 0
+    assert trained == [a] and tmp_store.readable(a)  # only the damaged run, and it reads back now
+    assert tmp_store.path(b).read_bytes() == good
+    path.write_bytes(b"{")
+    assert cli.main(["regenerate", "tiny_test", "--store", root, "--device", "cpu"]) == 0
+    assert tmp_store.readable(a) and trained[1:] == [a, b]
 
 
 def test_cli_subprocess_list(tmp_path):
@@ -63,3 +95,12 @@ def test_cli_subprocess_list(tmp_path):
     out = subprocess.run([sys.executable, "-m", "grok_lib", "list"], capture_output=True, text=True, env=env,
                          check=True).stdout
     assert "ch2_mlp" in out
+
+
+def test_cli_subprocess_bad_name_is_one_line(tmp_path):
+    env = os.environ | {"GROK_RESULTS": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "grok_lib", "regenerate", "nope"], capture_output=True, text=True,
+                          env=env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "unknown experiment 'nope'" in done.stderr and "ch2_mlp" in done.stderr

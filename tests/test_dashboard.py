@@ -7,7 +7,14 @@ import time
 import pytest
 
 from grok_lib.presentation.lab import DEFAULTS, Lab
+from grok_lib.presentation.lab_figure import Kept, draw
+from grok_lib.presentation.lab_settings import describe
+from grok_lib.presentation.style import KEPT_COLORS, TRAIN, VAL
 from grok_lib.task.operations import OPERATIONS
+from grok_lib.training.config import TrainConfig
+
+HIST = {"step": [0, 10, 100], "train_acc": [0.0, 1.0, 1.0], "val_acc": [0.0, 0.2, 1.0],
+        "train_loss": [3.0, 0.1, 0.01], "val_loss": [3.0, 2.0, 0.1], "weight_norm": [5.0, 6.0, 4.0]}
 
 
 @pytest.fixture
@@ -121,3 +128,31 @@ def test_chapter_presets_set_the_controls():
     lab.preset.value = "Ch. 5 · a − b, summed embeddings"
     cfg = lab.config()
     assert (cfg.op, cfg.merge, cfg.p, cfg.lr) == ("sub", "sum", CH4_BASE.p, CH4_BASE.lr)
+
+
+def test_draw_shows_kept_runs_in_their_colours_under_the_current_one():
+    fig = draw(HIST, [Kept("first", HIST), Kept("second", HIST)], title="now", budget=500)
+    ax_acc, ax_loss, ax_norm = fig.axes
+    k0, k1 = KEPT_COLORS[:2]
+    assert [line.get_color() for line in ax_acc.lines] == [k0, k0, k1, k1, TRAIN, VAL]
+    assert [line.get_linestyle() for line in ax_acc.lines[:2]] == ["--", "-"]  # kept: train dashed
+    assert [t.get_text() for t in ax_norm.get_legend().get_texts()] == ["first", "second", "this run"]
+    assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["train", "validation"]
+    assert ax_acc.lines[0].get_xdata()[0] == 1  # step 0 drawn at 1 on the log axis
+    assert all(ax.get_xlim() == (1, 500) and ax.get_xscale() == "log" for ax in fig.axes)
+    assert ax_loss.get_yscale() == "log" and fig._suptitle.get_text() == "now"
+
+
+def test_draw_before_any_run_is_an_empty_frame():
+    fig = draw(None, budget=3000)
+    assert not any(ax.lines for ax in fig.axes) and all(ax.get_legend() is None for ax in fig.axes)
+    assert fig.axes[1].get_yscale() == "linear" and fig._suptitle is None
+    assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy", "cross-entropy loss", "total weight norm ‖w‖"]
+
+
+def test_describe_names_the_settings():
+    cfg = TrainConfig(op="div", p=31, train_frac=0.4, weight_decay=0.5, merge="concat", optimizer="sgd", lr=0.05,
+                      seed=3)
+    assert describe(cfg) == "div, p=31, 40% train, wd 0.5, concat MLP, sgd lr 0.05, seed 3"
+    assert describe(cfg, short=True) == "div p=31 40% wd=0.5 concat MLP sgd lr=0.05 seed=3"
+    assert "transformer" in describe(TrainConfig(model="transformer"))

@@ -1,4 +1,4 @@
-"""Splits, label noise, token layouts and config validation."""
+"""Splits, label noise and token layouts (the config's own checks are in test_config.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from grok_lib.task.data import make_task, noisy_labels, split_indices, tokens
-from grok_lib.training.config import TrainConfig
 
 
 @pytest.mark.parametrize("n, frac", [(529, 0.3), (2209, 0.4), (100, 0.5), (10, 0.01), (10, 0.99)])
@@ -79,62 +78,6 @@ def test_task_split_follows_seed():
     t1, t2 = make_task("add", 23, 0.3, seed=0), make_task("add", 23, 0.3, seed=1)
     assert not torch.equal(t1.train_idx, t2.train_idx)
     assert torch.equal(t1.train_idx, make_task("add", 23, 0.3, seed=0).train_idx)
-
-
-# ---- TrainConfig -------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    "changes, message",
-    [
-        ({"train_frac": 0.0}, "strictly between 0 and 1"),
-        ({"train_frac": 1.0}, "strictly between 0 and 1"),
-        ({"label_noise": 1.0}, r"\[0, 1\)"),
-        ({"weight_decay": -0.1}, "use 0 for none"),
-        ({"lr": 0.0}, "must be positive"),
-        ({"model": "rnn"}, "mlp"),
-        ({"merge": "product"}, "concat"),
-        ({"optimizer": "lion"}, "adamw"),
-        ({"dtype": "float16"}, "float64"),
-        ({"act": "tanh"}, "gelu"),
-        ({"op": "pow"}, "choose one of"),
-        ({"op": "div", "p": 96}, "Nearby primes"),
-        ({"p": 1}, "out of range"),
-        ({"model": "transformer", "d_model": 130, "n_heads": 4}, "divisible by n_heads"),
-        ({"steps": 0}, "at least 1"),
-        ({"batch_size": 0}, "positive integer"),
-        ({"model": "transformer", "n_heads": 0}, "n_heads must be at least 1"),
-        ({"warmup_steps": -1}, "use 0 or more"),
-        ({"patience": -5}, "use 0 or more"),
-        ({"momentum": 1.0}, r"\[0, 1\)"),
-        ({"betas": (0.9, 1.5)}, r"\[0, 1\)"),
-    ],
-)
-def test_config_errors_say_what_to_do(changes, message):
-    with pytest.raises(ValueError, match=message):
-        TrainConfig(**changes)
-
-
-def test_config_round_trip_and_key():
-    cfg = TrainConfig(p=23, seed=3, betas=(0.9, 0.99), extra={"tag": "x"})
-    back = TrainConfig.from_dict(cfg.to_dict())
-    assert back == cfg and back.key() == cfg.key() and hash(back) == hash(cfg)
-    assert cfg.replace(seed=4).key() != cfg.key()
-    assert cfg.replace(extra={"tag": "y"}).key() != cfg.key()
-    with pytest.raises(ValueError, match="unknown config fields"):
-        TrainConfig.from_dict(cfg.to_dict() | {"nonsense": 1})
-
-
-def test_split_seed_defaults_to_seed():
-    assert TrainConfig(seed=5).split_seed == 5
-    assert TrainConfig(seed=5, data_seed=2).split_seed == 2
-
-
-def test_batch_signature_ignores_per_run_settings_only():
-    base = TrainConfig(p=23)
-    free = base.replace(seed=2, lr=3e-3, weight_decay=0.1, train_frac=0.5, label_noise=0.1, steps=7, early_stop=False)
-    assert free.batch_signature() == base.batch_signature()
-    assert base.replace(d_hidden=64).batch_signature() != base.batch_signature()
-    assert base.replace(optimizer="sgd").batch_signature() != base.batch_signature()
 
 
 def test_degenerate_splits_and_noise_are_refused():

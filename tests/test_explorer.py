@@ -11,12 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from matplotlib.colors import to_rgb
 
 import grok_lib
 from grok_lib import Store, TrainConfig
+from grok_lib.presentation import style
 from grok_lib.presentation.explorer.page import downsample, explorer_html, pack, sweep_configs, write_html
+from grok_lib.training.bookkeeping import log_steps
 from grok_lib.training.record import Run
-from grok_lib.training.trainer import log_steps
 
 
 def fake_run(op: str, frac: float, wd: float, merge: str = "sum", steps: int = 2000) -> Run:
@@ -67,8 +69,41 @@ def test_html_is_deterministic_and_self_contained(runs):
     assert a == b
     assert "<script src" not in a and "http://" not in a.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in a
-    data = re.search(r'<script type="application/json">(.*?)</script>', a, re.S).group(1)
+    data = re.search(r'<script type="application/json" class="gx-data">(.*?)</script>', a, re.S).group(1)
     assert json.loads(data.replace("<\\/", "</"))["p"] == 31
+
+
+def _asset(name: str) -> str:
+    return (Path(grok_lib.__file__).parent / "presentation" / "explorer" / name).read_text(encoding="utf-8")
+
+
+def test_page_takes_its_colours_from_the_style_module(runs):
+    page = explorer_html(runs)
+    palette = json.loads(re.search(r'<script type="application/json" class="gx-palette">(.*?)</script>', page).group(1))
+    assert palette == style.page_palette()
+    assert palette["phases"] == style.PHASE_COLORS and list(palette["phases"]) == list(style.PHASE_COLORS)
+    assert (palette["train"], palette["val"]) == (style.TRAIN, style.VAL)
+    css_vars = re.search(r"<style>\.gx\{(.*?)\}", page).group(1)
+    assert f"--gx-muted:{style.PAGE_COLORS['muted']}" in css_vars.split(";")
+
+
+@pytest.mark.parametrize("name", ["explorer.js", "explorer.css"])
+def test_script_and_styles_type_no_colour(name):
+    """Colours live in style.py only: the shipped files name them through the palette."""
+    text = _asset(name)
+    assert not re.findall(r"#[0-9a-fA-F]{3,8}\b|\brgba?\(", text)
+    assert not re.findall(r"\b(white|black|red|blue|gr[ae]y)\b", text)
+
+
+def test_every_colour_the_files_use_is_in_the_palette(runs):
+    palette = style.page_palette()
+    used_by_js = set(re.findall(r"\bC\.(\w+)", _asset("explorer.js")))
+    assert used_by_js and used_by_js <= set(palette), used_by_js - set(palette)
+    page = explorer_html(runs)
+    used_by_css = set(re.findall(r"var\((--gx-[\w-]+)\)", _asset("explorer.css")))
+    defined = set(re.findall(r"(--gx-[\w-]+):", page))
+    assert used_by_css and used_by_css <= defined, used_by_css - defined
+    assert "//" not in re.search(r"<script>(.*?)</script>", page, re.S).group(1).replace("http://", "")
 
 
 def test_stored_sweep_is_complete():
@@ -129,6 +164,13 @@ def test_controls_change_the_chart_in_a_browser(runs, tmp_path):
         start = state()
         assert start[0] == "add (sum)|0.6|1" and start[1].startswith("M")
         assert "generalised at step" in start[2]
+        # the colours arrive from the palette: the script's through JSON, the styles' through CSS properties
+        assert root.find_element(By.CSS_SELECTOR, "svg.chart path.train").get_attribute("stroke") == style.TRAIN
+        assert root.find_element(By.CSS_SELECTOR, "svg.chart path.val").get_attribute("stroke") == style.VAL
+        fills = {c.get_attribute("fill") for c in root.find_elements(By.CSS_SELECTOR, "svg.grid g.cellr rect")}
+        assert fills and fills <= set(style.PHASE_COLORS.values())
+        muted = ", ".join(str(round(255 * x)) for x in to_rgb(style.PAGE_COLORS["muted"]))
+        assert root.find_element(By.CSS_SELECTOR, ".caption").value_of_css_property("color") == f"rgba({muted}, 1)"
         png0 = root.screenshot_as_png
 
         # weight decay slider to 0: the validation curve changes and the note says it never generalised

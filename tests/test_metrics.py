@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from grok_lib.analysis.phases import PHASES, classify, first_step_at, grokking_summary, nan_to_none
+from grok_lib.analysis.phases import PHASES, classify, first_step_at, grokking_summary
 
 STEPS = [0, 10, 100, 200, 500, 1000, 2000, 5000]
 
@@ -65,7 +65,6 @@ def test_memorised_at_step_zero():
     assert classify(hist) == "grokking"  # validation took 100 steps after an instant memorisation
 
 
-def test_first_step_at_and_nan_to_none():
+def test_first_step_at():
     assert first_step_at([1, 2, 3], [0.5, 0.99, 1.0]) == 2
     assert first_step_at([1, 2], [0.1, math.nan]) is None
-    assert nan_to_none(math.nan) is None and nan_to_none(0.5) == 0.5

@@ -1,4 +1,5 @@
-"""Model shapes, stacked runs, hooks, the transformer's fast path and the MLP's table trick."""
+"""Model shapes, stacked runs, hooks, the transformer's fast path, the MLP's table trick, and the
+plain one-run models computing the stacked models' function (the kernels: tests/test_kernels.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grok_lib.models import PlainMLP, PlainTransformer
 from grok_lib.task.data import make_task
 from grok_lib.training.build import build_model
 from grok_lib.training.config import TrainConfig
@@ -114,11 +116,7 @@ def test_transformer_fast_path_equals_all_positions():
     resid = cache["blocks.1.hook_resid_post"]
     assert resid.shape[1] == 4  # the cache holds every position, not only the last
     torch.testing.assert_close(fast, resid[:, -1] @ model.W_U[0], rtol=1e-10, atol=1e-10)
-    model._full_positions = True
-    try:
-        torch.testing.assert_close(model(x), fast, rtol=1e-10, atol=1e-10)
-    finally:
-        model._full_positions = False
+    torch.testing.assert_close(model(x, all_positions=True), fast, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("merge", ["sum", "concat"])
@@ -144,11 +142,41 @@ def test_gradients_reach_every_parameter():
             assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
-def test_take_sum_gradient():
-    """The lookup's hand-written backward (index_add) against finite differences."""
-    from grok_lib.models.kernels import take_sum
+@pytest.mark.parametrize(
+    "kw", [dict(model="mlp", merge="sum"), dict(model="mlp", merge="concat"), dict(model="mlp", n_hidden=2),
+           dict(model="mlp", merge="concat", n_hidden=3, act="gelu"), dict(model="transformer"),
+           dict(model="transformer", layernorm=True), dict(model="transformer", n_layers=2, layernorm=True),
+           dict(model="transformer", n_layers=2, act="gelu")],
+    ids=["mlp-sum", "mlp-concat", "mlp-2-hidden", "mlp-concat-3-hidden-gelu", "transformer", "transformer-layernorm",
+         "transformer-2-layers-layernorm", "transformer-2-layers-gelu"],
+)
+def test_plain_model_computes_the_stacked_function(kw):
+    """`plain.PlainMLP` / `PlainTransformer` loaded with run r's weights give run r's logits. The
+    stacked MLP's first layer runs on the table (W_E @ W_in), so the sums are taken in another
+    order: equal to float64 rounding, not bit for bit."""
+    cfg = _cfg(dtype="float64", **kw)
+    x, vocab = _inputs(cfg.model)
+    stacked = build_model(cfg, vocab, P, seeds=[3, 7])
+    with torch.no_grad():  # move every weight off its init (biases start at 0, LayerNorm gains at 1)
+        gen = torch.Generator().manual_seed(0)
+        for p in stacked.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+    out = stacked(x.expand(2, *x.shape))
+    plain_cls = PlainMLP if cfg.model == "mlp" else PlainTransformer
+    for r in range(2):
+        plain = plain_cls.from_stacked(stacked, r)
+        assert 2 * sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in stacked.parameters())
+        assert all(p.dtype == torch.float64 for p in plain.parameters())
+        torch.testing.assert_close(plain(x), out[r], rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(out[0], out[1])
 
-    tables = torch.randn(2, 2, 5, 3, dtype=torch.float64, requires_grad=True)
-    idx = torch.randint(0, 5, (2, 7, 2))
-    assert torch.autograd.gradcheck(lambda t: take_sum(t, idx), (tables,))
-    torch.testing.assert_close(take_sum(tables, idx)[1, 3], tables[1, 0, idx[1, 3, 0]] + tables[1, 1, idx[1, 3, 1]])
+
+def test_plain_model_starts_from_the_weights_it_was_given():
+    """A copy, not a view: training the plain model leaves the stacked one as it was."""
+    stacked = build_model(_cfg(), P, P)
+    before = {k: v.clone() for k, v in stacked.state_dict().items()}
+    plain = PlainMLP.from_stacked(stacked)
+    with torch.no_grad():
+        for p in plain.parameters():
+            p.add_(1.0)
+    assert all(torch.equal(before[k], v) for k, v in stacked.state_dict().items())

@@ -1,4 +1,4 @@
-"""Figures: the right number of axes, and held-out table cells left blank."""
+"""Figures of one run: the right number of axes, held-out table cells left blank, the palette's colours."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from grok_lib.presentation.run_plots import compare, plot_run, table_image
+from grok_lib.presentation.style import TRAIN, VAL, cyclic_colors, series_color
 from grok_lib.task.data import split_indices
 from grok_lib.training.record import Run
 
@@ -65,3 +66,18 @@ def test_table_image_values_and_s5():
     assert np.array_equal(img, (a + b) % 7)
     assert _image(table_image("s5_xy", 0)).shape == (120, 120)
     assert len(table_image("add", 5, max_labels=10).axes[0].texts) == 25
+
+
+def test_curves_use_the_palette():
+    ax = plot_run(HIST).axes[0]
+    assert [line.get_color() for line in ax.lines[:2]] == [TRAIN, VAL]
+    fig = compare({str(i): HIST for i in range(12)})
+    assert [line.get_color() for line in fig.axes[0].lines][9:] == ["C9", "C0", "C1"]  # the cycle wraps
+
+
+def test_series_colors_wrap_and_table_colours_are_cyclic():
+    assert [series_color(k) for k in (0, 9, 10, 23)] == ["C0", "C9", "C0", "C3"]
+    hues = cyclic_colors(12)
+    assert hues.shape == (12, 4) and len({tuple(h) for h in hues}) == 12
+    step = np.abs(np.diff(hues[:, :3], axis=0)).sum(axis=1)
+    assert np.abs(hues[-1, :3] - hues[0, :3]).sum() <= 2 * step.max()  # the last residue sits next to the first

@@ -1,4 +1,4 @@
-"""The results store, sweeps and the command line."""
+"""The results store, damaged files in it, and the runner (load_or_train / sweep)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import torch
 
 import grok_lib.runs.runner as runner_mod
 import grok_lib.runs.store as store_mod
-from grok_lib.runs.runner import grid, load_or_train, sweep
-from grok_lib.runs.store import Store
+from grok_lib.runs.experiments import EXPERIMENTS, Experiment
+from grok_lib.runs.runner import BACKENDS, grid, load_or_train, sweep
+from grok_lib.runs.store import DamagedRunError, Store
 from grok_lib.task.data import make_task
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.record import Run
@@ -194,3 +195,95 @@ def test_sweep_skips_stored_runs(tmp_store, monkeypatch):
     assert trained == []
     with pytest.raises(ValueError, match="local"):
         sweep(configs, store=tmp_store, backend="cluster")
+
+
+def test_one_runner_behind_both_entry_points(tmp_store, monkeypatch):
+    """load_or_train and sweep hand what is missing to the same registered backend."""
+    calls = []
+
+    def backend(configs, device, progress, on_done):
+        calls.append(list(configs))
+        on_done([Run(c, {"step": [0], "val_acc": [0.5]}, {"status": "budget"}) for c in configs])
+
+    monkeypatch.setitem(BACKENDS, "recording", backend)
+    one = load_or_train(TINY, store=tmp_store, backend="recording")
+    both = sweep([TINY, TINY.replace(seed=1)], store=tmp_store, backend="recording")
+    assert calls == [[TINY], [TINY.replace(seed=1)]]
+    assert one.history["val_acc"] == [0.5] and [r.config for r in both] == [TINY, TINY.replace(seed=1)]
+    load_or_train([TINY], store=tmp_store, backend="recording", retrain=True)
+    assert calls[-1] == [TINY]
+    with pytest.raises(ValueError, match="local"):
+        load_or_train(TINY, store=tmp_store, backend="cluster")
+
+
+# ---- damaged files -----------------------------------------------------------------------
+
+def _cut(path, keep: float = 0.5) -> None:
+    """Truncate a file, as a full disk or a killed copy would leave it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+@pytest.fixture
+def tiny_experiment(monkeypatch):
+    exp = Experiment("tiny_store_test", "00_tests", "one tiny run", lambda: [TINY])
+    monkeypatch.setitem(EXPERIMENTS, exp.name, exp)
+    return exp
+
+
+def test_truncated_run_names_the_file_and_the_command(tmp_store, tiny_experiment):
+    load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
+    path = tmp_store.path(TINY)
+    _cut(path)
+    expected = f"regenerate tiny_store_test --missing --store {tmp_store.root}"
+    with pytest.raises(DamagedRunError, match="JSONDecodeError") as err:
+        tmp_store.load(TINY)
+    assert str(path) in str(err.value) and f"python -m grok_lib {expected}" in str(err.value)
+    with pytest.raises(DamagedRunError, match="tiny_store_test"):  # the runner reads it the same way
+        load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
+    assert not tmp_store.readable(TINY) and tmp_store.has(TINY)
+
+
+def test_damaged_run_outside_every_experiment_says_to_delete_or_retrain(tmp_store):
+    cfg = TINY.replace(seed=99)
+    load_or_train(cfg, store=tmp_store, device="cpu", progress=False)
+    tmp_store.path(cfg).write_text('{"schema": 1, "config": {"op": "add"}}')  # valid JSON, not a run
+    with pytest.raises(DamagedRunError, match=r"delete it .*retrain=True") as err:
+        tmp_store.load(cfg)
+    assert str(tmp_store.path(cfg)) in str(err.value)
+    for junk in (b"[]", b"", b'{"config": 1, "meta": {}, "history": {}}', b"\xff\xfe\x00", b'{"history": 3}'):
+        tmp_store.path(cfg).write_bytes(junk)
+        with pytest.raises(DamagedRunError, match=cfg.key()):
+            tmp_store.load(cfg)
+
+
+def test_retrain_replaces_a_damaged_run(tmp_store):
+    first = load_or_train(TINY, store=tmp_store, device="cpu", progress=False)
+    _cut(tmp_store.path(TINY), 0.1)
+    again = load_or_train(TINY, store=tmp_store, device="cpu", progress=False, retrain=True)
+    assert tmp_store.readable(TINY)
+    _same_history(first.history, again.history)
+
+
+def test_configs_skips_a_damaged_file_and_names_it(tmp_store):
+    configs = [TINY, TINY.replace(seed=1), TINY.replace(seed=2)]
+    load_or_train(configs, store=tmp_store, device="cpu", progress=False)
+    _cut(tmp_store.path(configs[1]))
+    with pytest.warns(UserWarning, match=f"skipped: .*{configs[1].key()}.json is damaged"):
+        listed = tmp_store.configs()
+    assert sorted(c.key() for c in listed) == sorted(c.key() for c in (configs[0], configs[2]))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_damaged_weights_name_the_file(tmp_store, damage):
+    cfg = TINY.replace(save_model=True)
+    load_or_train(cfg, store=tmp_store, device="cpu", progress=False)
+    weights = tmp_store.path(cfg).with_suffix(".pt")
+    if damage == "truncated":
+        _cut(weights)
+    else:
+        weights.write_bytes(b"not a tensor file" if damage == "garbage" else b"")
+    with pytest.raises(DamagedRunError, match="cannot be read as weights") as err:
+        tmp_store.load(cfg)
+    assert str(weights) in str(err.value) and "retrain=True" in str(err.value)
+    assert not tmp_store.readable(cfg)

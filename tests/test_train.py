@@ -1,4 +1,5 @@
-"""The trainer: a real grokking run, stacked = alone, stopping, devices, dtypes, minibatches, logs."""
+"""The trainer: a real grokking run, stacked = alone, stopping, devices, dtypes, minibatches, logs;
+and its parts: the stack's data, each run's log, dropping finished runs."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pytest
 import torch
 
 from grok_lib.analysis.phases import classify, grokking_summary
+from grok_lib.training.bookkeeping import log_steps
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.device import resolve_device
 from grok_lib.training.record import METRICS
-from grok_lib.training.trainer import log_steps, train, train_many
+from grok_lib.training.trainer import train, train_many
 
 SMALL = TrainConfig(op="add", p=23, d_embed=64, d_hidden=64, log_every=50, patience=100, steps=300)
 
@@ -211,11 +213,11 @@ def test_deduplicated_batch_gives_the_same_loss_and_gradient(merge):
     gradient equal those of one row per example."""
     import torch.nn.functional as F
 
+    from grok_lib.training.batches import Stack, example_loss
     from grok_lib.training.build import build_model
-    from grok_lib.training.trainer import _Stack, example_loss
 
     cfg = SMALL.replace(op="sub", merge=merge, label_noise=0.2, train_frac=0.6, dtype="float64")
-    data = _Stack([cfg], torch.device("cpu"), torch.float64)
+    data = Stack([cfg], torch.device("cpu"), torch.float64)
     n_rows, n_examples = data.batch_x.shape[1], int(data.n_train[0])
     assert (n_rows < 0.9 * n_examples) if merge == "sum" else (n_rows == n_examples)
     model = build_model(cfg, 23, 23)
@@ -240,3 +242,92 @@ def test_evaluation_in_chunks_matches_one_chunk(monkeypatch):
     for a, b in zip(whole, chunked, strict=True):
         for name in ("train_loss", "train_acc", "val_loss", "val_acc"):
             assert a.history[name] == pytest.approx(b.history[name], rel=1e-12, abs=1e-12)
+
+
+# ---- the trainer's parts -----------------------------------------------------------------
+
+def test_minibatches_walk_each_epoch_once_from_the_runs_own_stream():
+    """Each epoch is one permutation of the training set from a generator seeded seed + 104,729
+    (stored minibatch runs depend on that stream); a set smaller than a batch repeats."""
+    from grok_lib.training.batches import Minibatches
+
+    sampler = Minibatches(seed=5)
+    gen = torch.Generator().manual_seed(5 + 104_729)
+    first, second = torch.randperm(10, generator=gen), torch.randperm(10, generator=gen)
+    got = [sampler.next(10, 4) for _ in range(4)]  # 4 + 4 from the first epoch, the last 2 are left out
+    assert torch.equal(torch.cat(got[:2]), first[:8])
+    assert torch.equal(torch.cat(got[2:]), second[:8])
+    small = Minibatches(seed=0).next(3, 7)
+    assert len(small) == 7 and set(small.tolist()) == {0, 1, 2}
+    assert torch.equal(Minibatches(seed=5).next(10, 4), got[0])
+
+
+def _log_rows(log, rows):
+    """Feed (step, val_acc) rows to a RunLog; what ``record`` returned for each."""
+    return [log.record(step, [1.0, 1.0, 0.5, acc, 3.0, 0.1, 0.2, 0.3]) for step, acc in rows]
+
+
+def test_run_log_stops_once_accuracy_held_for_patience():
+    from grok_lib.training.bookkeeping import RunLog
+
+    log = RunLog(SMALL.replace(steps=1000, patience=100))
+    # a dip (or NaN) restarts the clock: held from 300, not from 100
+    done = _log_rows(log, [(0, 0.5), (100, 0.995), (200, math.nan), (300, 0.99), (350, 1.0), (400, 0.999)])
+    assert done == [False] * 5 + [True] and log.held_since == 300
+    assert log.status("stopped") == "early_stop"
+    assert log.run.history["step"] == [0, 100, 200, 300, 350, 400]
+    assert not log.logs_at(500)  # a finished run records nothing more
+    patient = RunLog(SMALL.replace(steps=1000, patience=100, early_stop=False))
+    assert _log_rows(patient, [(300, 0.99), (400, 1.0)]) == [False, False]
+    assert patient.status("stopped") == "stopped" and patient.status("interrupted") == "interrupted"
+
+
+def test_run_log_last_row_has_no_gradient_and_ends_on_budget():
+    from grok_lib.training.bookkeeping import RunLog
+
+    log = RunLog(SMALL.replace(steps=300, early_stop=False))
+    assert log.schedule == set(log_steps(300, SMALL.log_every)) and log.logs_at(300) and not log.logs_at(301)
+    assert _log_rows(log, [(250, 0.5), (300, 0.5)]) == [False, True]
+    h = log.run.history
+    assert [h[m][0] for m in GRAD_METRICS] == [0.1, 0.2, 0.3]
+    assert all(math.isnan(h[m][-1]) for m in GRAD_METRICS) and h["val_loss"][-1] == 0.5
+    assert log.status("stopped") == "budget"
+
+
+def test_keep_runs_drops_runs_from_model_data_optimiser_and_schedule_together():
+    from grok_lib.training.trainer import _StackTraining
+
+    cfgs = [SMALL.replace(seed=s, warmup_steps=10 * (s + 1), lr=1e-3 * (s + 1)) for s in range(3)]
+    stack = _StackTraining(cfgs, torch.device("cpu"))
+    before = {k: v.clone() for k, v in stack.model.state_dict().items()}
+    stack.keep_runs([0, 2])
+    assert [log.config.seed for log in stack.active] == [0, 2] and len(stack.logs) == 3
+    for k, v in stack.model.state_dict().items():
+        assert torch.equal(v, before[k][[0, 2]]), k
+    assert stack.opt.params == list(stack.model.parameters())
+    assert stack.opt.lr.tolist() == pytest.approx([1e-3, 3e-3])
+    assert stack.warmup.tolist() == [10.0, 30.0]
+    assert stack.data.n_train.shape == (2,) and stack.data.batch_x.shape[0] == 2
+    x, row, y, w = stack._batch()
+    assert stack.model(x).shape[0] == 2 and w.shape[0] == 2
+
+
+def test_callback_sees_every_run_of_the_stack_and_stop_ends_them_all():
+    """The lab's contract: callback(step, runs) with one Run per config of the stack (finished
+    ones included) at each logged step; after stop is set no further step is taken."""
+    stop = threading.Event()
+    seen = []
+
+    def callback(step, runs):
+        seen.append((step, [r.config.steps for r in runs], [len(r.steps) for r in runs]))
+        if step >= 60:
+            stop.set()
+
+    configs = [SMALL.replace(steps=500, early_stop=False), SMALL.replace(steps=20, seed=1)]
+    runs = train_many(configs, device="cpu", progress=False, callback=callback, stop=stop)
+    assert all(total == [500, 20] for _, total, _ in seen)
+    logged = set(log_steps(500, SMALL.log_every)) | set(log_steps(20, SMALL.log_every))
+    assert [s for s, _, _ in seen] == sorted(s for s in logged if s <= 100)  # every logged step, up to the stop
+    assert seen[-1][0] == 100 and seen[-1][2][1] == len(log_steps(20, SMALL.log_every))  # the short run's rows stay
+    assert [r.meta["status"] for r in runs] == ["stopped", "budget"]
+    assert runs[1].state_dict is not None and runs[0].state_dict is not None

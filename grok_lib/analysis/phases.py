@@ -3,7 +3,6 @@ regime (phase) does a run belong to."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ class GrokSummary:
 
 
 def grokking_summary(history: Mapping[str, Sequence[float]], threshold: float = THRESHOLD) -> GrokSummary:
+    """The two moments every chapter reads off a history (memorised, generalised) and where it ended."""
     steps = history["step"]
     return GrokSummary(
         first_step_at(steps, history["train_acc"], threshold),
@@ -66,7 +66,3 @@ def classify(history: Mapping[str, Sequence[float]], threshold: float = THRESHOL
     if s.generalised_at <= grok_factor * max(s.memorised_at, 1):
         return "comprehension"
     return "grokking"
-
-
-def nan_to_none(x: float) -> float | None:
-    return None if isinstance(x, float) and math.isnan(x) else x

@@ -1,14 +1,18 @@
 """The course's models: an MLP on learned embeddings and a small transformer.
 
-- `mlp`, `transformer`: the stacked models (N runs in one module) the trainer uses;
-- `plain`: the same two functions for one run, in ordinary PyTorch, for reading;
-- `kernels`: the speed tricks the stacked models call;
+Read them in this order:
+
+- `plain`: both models for one run, in ordinary PyTorch (``nn.Embedding``, ``nn.Linear``);
+- `mlp`, `transformer`: the same functions as stacked models (N runs in one module), which
+  the trainer uses, with named hook points for looking inside;
+- `kernels`: the speed tricks the stacked models call, each with its plain formula;
 - `stacked`, `hooks`: per-run parameters and initialisation; hook points and `run_with_cache`.
 """
 
 from .hooks import HookedModule, HookPoint
 from .mlp import MLP
+from .plain import PlainMLP, PlainTransformer
 from .stacked import StackedModule
 from .transformer import Transformer
 
-__all__ = ["MLP", "HookPoint", "HookedModule", "StackedModule", "Transformer"]
+__all__ = ["MLP", "HookPoint", "HookedModule", "PlainMLP", "PlainTransformer", "StackedModule", "Transformer"]

@@ -1,8 +1,11 @@
 """The MLP of the course: embed a and b, merge them (sum or concat), ReLU layer(s), logits.
 
-    logits = act(merge(W_E[a], W_E[b]) @ W_in + b_in) [@ W + b, act]* @ W_out + b_out
+    h      = act(merge(W_E[a], W_E[b]) @ W_in + b_in)
+    h      = act(h @ W + b)              for each further hidden layer (`Dense`)
+    logits = h @ W_out + b_out
 
-`plain.PlainMLP` is the same function written with ``nn.Embedding`` and ``nn.Linear``.
+Every tensor has a leading runs axis (see `stacked`). `plain.PlainMLP` is the same
+function for one run, written with ``nn.Embedding`` and ``nn.Linear``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ class MLP(StackedModule):
         self.hook_logits = HookPoint()
 
     def forward(self, x: Tensor) -> Tensor:
-        """x: [N, batch, 2] (or [batch, 2] for one run) token ids -> logits [N, batch, classes]."""
+        """x: [N, batch, 2] (or [batch, 2] for one run) token ids -> logits [N, batch, classes].
+
+        The first layer runs on the embedding table rather than on each example
+        (`kernels.embed_first_layer`: the same function, far fewer multiplications)."""
         x, squeeze = self._batched(x)
         pre = self.hook_pre(embed_first_layer(self.W_E, self.W_in, self.b_in, x, self.merge))
         h = self.hook_hidden(self.act(pre))

@@ -1,11 +1,10 @@
 """The live lab: pick a task, a model and an optimiser, press Run, and watch it (maybe) grok.
 
-``grok_lib.dashboard.lab()`` displays one `Lab`. Training runs in a background thread, so
-the notebook stays responsive and **Stop** is seen within one step; the figure (accuracy,
-loss and weight norm against a log step axis) is drawn with a matplotlib `Figure` (no
-pyplot state), rendered to PNG and shown in an ipywidgets `Image`, which displays the same
-way in Jupyter, JupyterLab, VS Code and Colab. **Keep** stores a finished run so the next
-runs are drawn over it; **Clear** forgets the kept ones.
+``grok_lib.presentation.lab.lab()`` displays one `Lab`. Training runs in a background thread, so
+the notebook stays responsive and **Stop** is seen within one step; the figure (`lab_figure.draw`:
+accuracy, loss and weight norm against a log step axis) is rendered to PNG and shown in an
+ipywidgets `Image`, which displays the same way in Jupyter, JupyterLab, VS Code and Colab.
+**Keep** stores a finished run so the next runs are drawn over it; **Clear** forgets the kept ones.
 
 Works with ipywidgets 7.7 (Colab) and 8.x: it uses only widgets, traits and methods that
 both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``, ``Layout``).
@@ -16,117 +15,25 @@ from __future__ import annotations
 import html
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
-from matplotlib.figure import Figure
 
 from grok_lib.analysis.phases import grokking_summary
-from grok_lib.presentation.run_plots import TRAIN, VAL, to_png
+from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
+from grok_lib.presentation.lab_settings import (
+    DEFAULTS,
+    MODEL_CHOICES,
+    OPTIMIZER_CHOICES,
+    QUICK,
+    chapter_presets,
+    describe,
+)
+from grok_lib.presentation.style import ERROR
 from grok_lib.task.operations import OPERATIONS
-from grok_lib.training.config import THRESHOLD, TrainConfig
+from grok_lib.training.config import TrainConfig
 from grok_lib.training.device import resolve_device
 from grok_lib.training.trainer import train
-
-MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
-                 ("transformer (1 layer)", ("transformer", "sum"))]
-OPTIMIZER_CHOICES = [("AdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd")]
-KEPT_COLORS = ["#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
-
-# The default run: on a 2-core CPU it memorises in about a hundred steps and generalises in
-# about a thousand (see the chapter for the measured time); on a GPU in seconds.
-DEFAULTS: dict[str, Any] = dict(op="add", p=97, train_frac=0.3, weight_decay=1.0, model=("mlp", "sum"),
-                                optimizer="adamw", lr=3e-3, steps=3000, seed=0)
-QUICK: dict[str, Any] = dict(DEFAULTS, p=11, train_frac=0.5, steps=60)  # for tests: a run in well under a second
-
-
-def chapter_presets() -> dict[str, dict[str, Any]]:
-    """The key contrasts of chapters 4 and 5, as lab settings taken from their experiments.
-
-    Pick one side, Run, Keep, then pick the other side and Run again to see both curves.
-    Hook for chapter 6 (double descent): its contrasts vary the hidden width and label
-    noise, which the lab has no controls for yet; add them here once it has.
-    """
-    from grok_lib.runs.experiments import CH4_BASE, CH4_SPREAD
-
-    base = dict(op=CH4_BASE.op, p=CH4_BASE.p, lr=CH4_BASE.lr, steps=CH4_BASE.steps, optimizer=CH4_BASE.optimizer,
-                merge=CH4_BASE.merge, seed=0, **CH4_SPREAD)
-    return {
-        "Ch. 4 · weight decay 0": base | dict(weight_decay=0.0),
-        "Ch. 4 · weight decay 1": base | dict(weight_decay=1.0),
-        "Ch. 4 · 20% of the table shown": base | dict(train_frac=0.2),
-        "Ch. 4 · 80% of the table shown": base | dict(train_frac=0.8),
-        "Ch. 4 · SGD instead of AdamW": base | dict(optimizer="sgd"),
-        "Ch. 5 · a − b, summed embeddings": base | dict(op="sub", merge="sum"),
-        "Ch. 5 · a − b, concatenated embeddings": base | dict(op="sub", merge="concat"),
-    }
-
-
-def _png(fig: Figure) -> bytes:
-    """The lab's fixed-size frame (no tight crop, so the image does not jump between redraws)."""
-    return to_png(fig, dpi=80, tight=False)
-
-
-@dataclass
-class Kept:
-    """A run kept for comparison: its label and a copy of its history."""
-
-    label: str
-    history: dict[str, list[float]]
-
-
-def _snapshot(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    return {k: list(v) for k, v in history.items()}
-
-
-def _describe(cfg: TrainConfig, short: bool = False) -> str:
-    model = "transformer" if cfg.model == "transformer" else f"{cfg.merge} MLP"
-    if short:
-        return (f"{cfg.op} p={cfg.p} {cfg.train_frac:.0%} wd={cfg.weight_decay:g} {model} {cfg.optimizer} "
-                f"lr={cfg.lr:.1g} seed={cfg.seed}")
-    return (f"{cfg.op}, p={cfg.p}, {cfg.train_frac:.0%} train, wd {cfg.weight_decay:g}, {model}, "
-            f"{cfg.optimizer} lr {cfg.lr:.2g}, seed {cfg.seed}")
-
-
-def draw(history: dict[str, list[float]] | None, kept: list[Kept] = (), title: str = "",
-         budget: int | None = None) -> Figure:
-    """The lab's picture: accuracy, loss and weight norm against step (log), current run in
-    blue (train) and red (validation), kept runs in other colours (train dashed)."""
-    fig = Figure(figsize=(11, 3.4))
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86 if title else 0.95, wspace=0.28)
-    ax_acc, ax_loss, ax_norm = fig.subplots(1, 3)
-    for i, k in enumerate(kept):
-        c = KEPT_COLORS[i % len(KEPT_COLORS)]
-        x = [max(s, 1) for s in k.history["step"]]
-        ax_acc.plot(x, k.history["train_acc"], color=c, ls="--", lw=1, alpha=0.8)
-        ax_acc.plot(x, k.history["val_acc"], color=c, lw=1.5)
-        ax_loss.plot(x, k.history["train_loss"], color=c, ls="--", lw=1, alpha=0.8)
-        ax_loss.plot(x, k.history["val_loss"], color=c, lw=1.5)
-        ax_norm.plot(x, k.history["weight_norm"], color=c, lw=1.5, label=k.label)
-    if history and history.get("step"):
-        x = [max(s, 1) for s in history["step"]]
-        ax_acc.plot(x, history["train_acc"], color=TRAIN, lw=2, label="train")
-        ax_acc.plot(x, history["val_acc"], color=VAL, lw=2, label="validation")
-        ax_loss.plot(x, history["train_loss"], color=TRAIN, lw=2)
-        ax_loss.plot(x, history["val_loss"], color=VAL, lw=2)
-        ax_norm.plot(x, history["weight_norm"], color="k", lw=2, label="this run" if kept else None)
-    for ax, ylabel in [(ax_acc, "accuracy"), (ax_loss, "cross-entropy loss"), (ax_norm, "total weight norm ‖w‖")]:
-        ax.set_xscale("log")
-        ax.set_xlim(1, max(10, budget or 10))
-        ax.set_xlabel("optimisation step")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-    ax_acc.set_ylim(-0.02, 1.02)
-    if ax_loss.lines:
-        ax_loss.set_yscale("log")
-    if history and history.get("step"):
-        ax_acc.legend(fontsize=7, loc="lower right")
-    if kept:  # kept runs are named in the weight-norm panel (solid: validation, dashed: train)
-        ax_norm.legend(fontsize=6, loc="lower left")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
 
 
 class Lab:
@@ -188,7 +95,7 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=d["steps"], layout=W.Layout(width="330px"))
         self.status = W.HTML(value="Ready: press <b>Run</b>.")
         self.message = W.HTML(value="")
-        self.image = W.Image(value=_png(draw(None, budget=d["steps"])), format="png",
+        self.image = W.Image(value=png(draw(None, budget=d["steps"])), format="png",
                              layout=W.Layout(width="100%", max_width="1000px"))
 
         self.run_button.on_click(lambda _: self.run())
@@ -235,7 +142,7 @@ class Lab:
 
     def _show_error(self, text: str) -> None:
         self.error = text
-        self.message.value = f'<span style="color:#c00"><b>Cannot run:</b> {html.escape(text)}</span>'
+        self.message.value = f'<span style="color:{ERROR}"><b>Cannot run:</b> {html.escape(text)}</span>'
 
     # ---- buttons --------------------------------------------------------------------------
     @property
@@ -282,10 +189,10 @@ class Lab:
         """Keep the last run, to be drawn under the following ones."""
         if self.last_config is None or not self.history.get("step") or self.running:
             return
-        label = _describe(self.last_config, short=True)
+        label = describe(self.last_config, short=True)
         if self.result is not None and self.result.meta.get("status") == "stopped":
             label += " (stopped)"
-        self.kept.append(Kept(label, _snapshot(self.history)))
+        self.kept.append(Kept(label, snapshot(self.history)))
         self.keep_button.disabled = True
         self.clear_button.disabled = False
         self.redraw()
@@ -307,7 +214,7 @@ class Lab:
     def _callback(self, step: int, runs: list) -> None:
         # called by the trainer at each logged step: hand the history over and go on training
         with self._lock:
-            self.history = _snapshot(runs[0].history)
+            self.history = snapshot(runs[0].history)
             self._step = step
         self._dirty.set()
 
@@ -338,7 +245,7 @@ class Lab:
         try:
             self.result = train(cfg, device=self.device, progress=False, callback=self._callback, stop=self._stop)
             with self._lock:
-                self.history = _snapshot(self.result.history)
+                self.history = snapshot(self.result.history)
             status = self.result.meta.get("status")
             s = grokking_summary(self.history)
             done = {"stopped": "Stopped", "early_stop": "Done (held ≥ 99% validation, stopped early)"}.get(
@@ -362,37 +269,9 @@ class Lab:
             with self._lock:
                 hist = self.history
             cfg = self.last_config
-            title = _describe(cfg) if cfg else ""
-            self.image.value = _png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
+            title = describe(cfg) if cfg else ""
+            self.image.value = png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
             self._draws += 1
-
-
-# Measured with `time_to_generalise()` on an idle 2-core AMD EPYC CPU with torch's 2 threads:
-# seconds from pressing Run until validation accuracy first reached 99%, redraws included
-# (2.39, 2.46, 2.36 s in three tries). A GPU (unmeasured) should be faster still.
-DEFAULT_CPU_SECONDS = 2.4
-
-
-def time_to_generalise(lab_: Lab | None = None, timeout: float = 600.0) -> float | None:
-    """Run a lab's current settings (the defaults if none is given) headlessly; return the
-    seconds until validation accuracy first reached 99%, or None if it did not."""
-    the_lab = lab_ or Lab()
-    seen: list[float] = []
-    t0 = time.perf_counter()
-    callback = the_lab._callback
-
-    def timed(step: int, runs: list) -> None:
-        if not seen and runs[0].history["val_acc"] and runs[0].history["val_acc"][-1] >= THRESHOLD:
-            seen.append(time.perf_counter() - t0)
-        callback(step, runs)
-
-    the_lab._callback = timed
-    try:
-        the_lab.run()
-        the_lab.wait(timeout)
-    finally:
-        the_lab._callback = callback
-    return seen[0] if seen else None
 
 
 def lab(quick: bool = False, device: str | None = None, **settings: Any) -> Lab:
@@ -406,5 +285,4 @@ def lab(quick: bool = False, device: str | None = None, **settings: Any) -> Lab:
     return the_lab
 
 
-__all__ = ["DEFAULTS", "DEFAULT_CPU_SECONDS", "Lab", "chapter_presets", "draw", "lab", "time_to_generalise",
-           "to_png"]
+__all__ = ["DEFAULTS", "Lab", "chapter_presets", "draw", "lab"]

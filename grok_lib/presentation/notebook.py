@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from grok_lib.analysis import grokking_summary
+from grok_lib.task.data import make_task
+from grok_lib.training.build import count_parameters
+from grok_lib.training.record import Run
+
 
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Hand a result to the book's text (``{glue:text}`name```) through myst-nb.
@@ -16,3 +21,46 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     except ImportError:
         return
     _glue(name, value, display=display)
+
+
+# --- Chapter helpers: a stored run's numbers, for the text (glue) and for tables ---------------
+
+
+def run_milestones(run: Run) -> dict[str, float | int | None]:
+    """The numbers a chapter quotes about one run: milestones, weight norms, wall time, settings."""
+    s = grokking_summary(run.history)
+    h, c = run.history, run.config
+    at_mem = h["step"].index(s.memorised_at)
+    return {
+        "mem": s.memorised_at, "gen": s.generalised_at, "delay": s.delay, "ratio": s.ratio,
+        "val_at_mem": 100 * h["val_acc"][at_mem],
+        "norm_start": h["weight_norm"][0], "norm_mem": h["weight_norm"][at_mem], "norm_end": h["weight_norm"][-1],
+        "norm_max": max(h["weight_norm"]), "last": s.last_step, "wall": run.meta["wall_time_s"],
+        "p": c.p, "frac": 100 * c.train_frac, "lr": c.lr, "wd": c.weight_decay,
+        "n_train": len(make_task(c.op, c.p, c.train_frac, seed=c.split_seed).train_idx),
+    }
+
+
+def glue_milestones(prefix: str, run: Run) -> None:
+    """Glue `run_milestones` as ``{prefix}_mem``, ``{prefix}_gen``, ..., so the text quotes the
+    stored run rather than typed numbers."""
+    for name, value in run_milestones(run).items():
+        glue(f"{prefix}_{name}", value, display=False)
+
+
+def runs_table(runs: dict[str, Run]) -> str:
+    """A Markdown table of runs side by side (one column per name): task, parameter count,
+    milestones, and the wall time and device the store recorded."""
+    summaries = [grokking_summary(run.history) for run in runs.values()]
+    lines = {
+        "task": [f"{r.config.op} mod {r.config.p}, {r.config.train_frac:.0%} shown" for r in runs.values()],
+        "parameters": [f"{count_parameters(r.config):,}" for r in runs.values()],
+        "memorised at step": [f"{s.memorised_at:,}" for s in summaries],
+        "generalised at step": [f"{s.generalised_at:,}" for s in summaries],
+        "generalised / memorised": [f"{s.ratio:.1f}×" for s in summaries],
+        "wall time": [f"{r.meta['wall_time_s']:.0f} s" for r in runs.values()],
+        "device (threads)": [f"{r.meta['device']} ({r.meta['threads']})" for r in runs.values()],
+    }
+    rows = ["| | " + " | ".join(runs) + " |", "| --- |" + " ---: |" * len(runs)]
+    rows += [f"| {name} | " + " | ".join(values) + " |" for name, values in lines.items()]
+    return "\n".join(rows)

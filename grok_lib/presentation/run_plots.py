@@ -15,11 +15,10 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from grok_lib.analysis.phases import grokking_summary
+from grok_lib.presentation.style import GRID_ALPHA, NORM, PAPER, TRAIN, VAL, cyclic_colors, series_color
 from grok_lib.task.data import split_indices
 from grok_lib.task.operations import get_operation, operation_table
 from grok_lib.training.record import Run
-
-TRAIN, VAL = "#1f77b4", "#d62728"
 
 
 def _history(run: Run | Mapping[str, Sequence[float]]) -> Mapping[str, Sequence[float]]:
@@ -59,7 +58,7 @@ def curves(ax: Axes, run: Run | Mapping[str, Sequence[float]], kind: str = "acc"
         ax.set_yscale("log")
     if marks:
         mark_phases(ax, hist)
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
 
 
 def plot_run(run: Run | Mapping[str, Sequence[float]], title: str = "", norm: bool = True) -> Figure:
@@ -79,31 +78,30 @@ def plot_run(run: Run | Mapping[str, Sequence[float]], title: str = "", norm: bo
 
 
 def weight_norm(ax: Axes, run: Run | Mapping[str, Sequence[float]], label: str | None = None,
-                color: str = "k") -> None:
+                color: str = NORM) -> None:
     hist = _history(run)
     ax.plot(_steps(hist), hist["weight_norm"], color=color, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel("total weight norm ‖w‖")
     mark_phases(ax, hist)
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
 
 
 def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = None, title: str = "") -> Figure:
     """One metric for several labelled runs on one log-step axis."""
     fig = Figure(figsize=(6, 3.6), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()
-    colors = [f"C{i}" for i in range(10)]
     for i, (label, run) in enumerate(runs.items()):
         hist = _history(run)
-        ax.plot(_steps(hist), hist[kind], color=colors[i % 10], label=label)
+        ax.plot(_steps(hist), hist[kind], color=series_color(i), label=label)
     ax.set_xscale("log")
     if "loss" in kind or kind in ("weight_norm", "eff_lr", "eff_grad", "grad_norm"):
         ax.set_yscale("log")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel(kind.replace("_", " "))
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
     if title:
         ax.set_title(title)
     return fig
@@ -122,7 +120,7 @@ def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0,
         grid[a[val].numpy(), b[val].numpy()] = np.nan
     fig = Figure(figsize=(4.2, 4.0), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()
-    cmap = ListedColormap(_hues(n)).with_extremes(bad="white")
+    cmap = ListedColormap(cyclic_colors(n)).with_extremes(bad=PAPER)
     ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=n - 1)
     ax.set_xlabel("b")
     ax.set_ylabel("a")
@@ -134,13 +132,6 @@ def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0,
                 if not np.isnan(grid[i, j]):
                     ax.text(j, i, int(grid[i, j]), ha="center", va="center", fontsize=6)
     return fig
-
-
-def _hues(n: int) -> np.ndarray:
-    """A cyclic colour map, so neighbouring residues get neighbouring colours."""
-    from matplotlib import colormaps
-
-    return colormaps["twilight_shifted"](np.linspace(0, 1, n, endpoint=False))
 
 
 def to_png(fig: Figure, dpi: float | None = None, tight: bool = True) -> bytes:

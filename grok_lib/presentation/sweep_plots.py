@@ -1,6 +1,6 @@
 """Figures of the experiment chapters (4-6): many runs at once, read through `analysis`.
 
-Like `plots`, every function returns a `matplotlib.figure.Figure` built without pyplot,
+Like `run_plots`, every function returns a `matplotlib.figure.Figure` built without pyplot,
 so a notebook shows it by making it the cell's last expression.
 """
 
@@ -16,15 +16,24 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from grok_lib.analysis.tables import PhaseTable, group_by
-from grok_lib.presentation.run_plots import VAL, _steps, curves
+from grok_lib.presentation.run_plots import _steps, curves
+from grok_lib.presentation.style import (
+    FAINT,
+    GRID_ALPHA,
+    MUTED,
+    NOT_TRIED,
+    ON_PHASE,
+    PAPER,
+    PHASE_ABBREV,
+    PHASE_COLORS,
+    PHASE_ORDER,
+    REFERENCE,
+    STEP_GRID_COLORS,
+    TRAIN,
+    VAL,
+    series_color,
+)
 from grok_lib.training.record import Run
-
-PHASE_COLORS = {"comprehension": "#2ca02c", "grokking": "#9467bd", "memorisation": "#ff7f0e",
-                "confusion": "#7f7f7f"}
-PHASE_ORDER = ("confusion", "memorisation", "grokking", "comprehension")
-
-
-PHASE_ABBREV = {"comprehension": "C", "grokking": "G", "memorisation": "M", "confusion": "X"}
 
 
 def _fmt(x: Any, key: str = "") -> str:
@@ -79,7 +88,7 @@ def timing_vs(rows: Sequence[Mapping[str, Any]], x: str = "train_frac", budget: 
     ax = fig.subplots()
     budget = budget or max(r["steps"] for r in rows)
     xs = sorted({r[x] for r in rows})
-    for key, color, label in [("memorised_at", "#1f77b4", "train ≥ 99% (memorised)"),
+    for key, color, label in [("memorised_at", TRAIN, "train ≥ 99% (memorised)"),
                               ("generalised_at", VAL, "validation ≥ 99% (generalised)")]:
         med_x, med_y = [], []
         for xv in xs:
@@ -95,14 +104,14 @@ def timing_vs(rows: Sequence[Mapping[str, Any]], x: str = "train_frac", budget: 
                 med_x.append(xv)
                 med_y.append(float(np.median(hit)))
         ax.plot(med_x, med_y, color=color, label=label)
-    ax.axhline(budget, color="k", lw=0.8, ls=":")
+    ax.axhline(budget, color=REFERENCE, lw=0.8, ls=":")
     ax.annotate("budget (open: not reached)", (xs[0], budget), xytext=(0, 3), textcoords="offset points",
                 fontsize=7)
     ax.set_yscale("log")
     ax.set_xlabel(xlabel or x.replace("_", " "))
     ax.set_ylabel("optimisation step")
     ax.legend(fontsize=8, loc="center right")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
     if ax_title:
         ax.set_title(ax_title, fontsize=10)
     return fig
@@ -123,7 +132,7 @@ def phase_diagram(table: PhaseTable, title: str = "", row_label: str | None = No
             maj = table.majority(r, c)
             codes[i, j] = PHASE_ORDER.index(maj)
             text = "\n".join(f"{phases.count(p)}{PHASE_ABBREV[p]}" for p in PHASE_ORDER[::-1] if phases.count(p))
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=ON_PHASE)
     ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(PHASE_ORDER) - 0.5, aspect="auto", origin="lower")
     ax.set_xticks(range(len(table.cols)), [_fmt(c, table.col_key) for c in table.cols])
     ax.set_yticks(range(len(table.rows)), [_fmt(r, table.row_key) for r in table.rows])
@@ -157,14 +166,12 @@ def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, val
                 grid[i, j] = float(np.median(vals))
                 ax.text(j, i, f"{grid[i, j]:,.0f}", ha="center", va="center", fontsize=8)
             else:
-                ax.text(j, i, "—", ha="center", va="center", fontsize=9, color="0.4")
+                ax.text(j, i, "—", ha="center", va="center", fontsize=9, color=MUTED)
     finite = grid[np.isfinite(grid)]
     vmin, vmax = (max(finite.min(), 1), max(finite.max(), 2)) if finite.size else (1, 10)
     from matplotlib.colors import LogNorm
 
-    cmap = ListedColormap(np.array([[0.75, 0.85, 1.0, 1.0], [0.55, 0.7, 0.95, 1], [0.98, 0.8, 0.6, 1],
-                                    [0.95, 0.6, 0.5, 1]]))
-    cmap.set_bad("0.93")
+    cmap = ListedColormap(STEP_GRID_COLORS).with_extremes(bad=NOT_TRIED)
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=LogNorm(vmin, vmax * 1.0001), aspect="auto")
     fig.colorbar(im, ax=ax, label=f"{value.replace('_', ' ')} (step)", shrink=0.8)
     ax.set_xticks(range(len(cvals)), [_fmt(c, col_key) for c in cvals])
@@ -188,13 +195,13 @@ def optimizer_dynamics(runs: Mapping[str, Run], title: str = "") -> Figure:
         x = _steps(hist)
         for ax, (key, _, _) in zip(axes, panels, strict=False):
             y = np.asarray(hist[key], dtype=float)
-            ax.plot(x, y, color=f"C{k}", label=label, lw=1.3)
+            ax.plot(x, y, color=series_color(k), label=label, lw=1.3)
     for ax, (_, name, logy) in zip(axes, panels, strict=False):
         ax.set_xscale("log")
         if logy:
             ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=GRID_ALPHA, which="both")
     for ax in axes[2:]:
         ax.set_xlabel("optimisation step")
     axes[0].legend(fontsize=7)
@@ -211,8 +218,8 @@ def seed_spread(values: Sequence[float | None], budget: int, label: str = "step 
     hit = np.array([v for v in values if v is not None], dtype=float)
     if hit.size:
         bins = np.linspace(0, budget, 26)
-        ax.hist(hit, bins=bins, color=VAL, alpha=0.75, edgecolor="white")
-        ax.axvline(np.median(hit), color="k", lw=1.2, ls="--")
+        ax.hist(hit, bins=bins, color=VAL, alpha=0.75, edgecolor=PAPER)
+        ax.axvline(np.median(hit), color=REFERENCE, lw=1.2, ls="--")
         ax.annotate(f"median {np.median(hit):,.0f}", (np.median(hit), 0.95), xycoords=("data", "axes fraction"),
                     xytext=(4, -10), textcoords="offset points", fontsize=8)
     missing = sum(v is None for v in values)
@@ -221,7 +228,7 @@ def seed_spread(values: Sequence[float | None], budget: int, label: str = "step 
     ax.set_ylabel("seeds")
     note = f"{len(values)} seeds" + (f", {missing} never within {budget:,} steps" if missing else "")
     ax.set_title(f"{title} ({note})" if title else note, fontsize=9)
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=GRID_ALPHA)
     return fig
 
 
@@ -237,22 +244,22 @@ def paired_steps(pairs: Sequence[tuple[float | None, float | None]], labels: tup
         pts = [(a, b) for (a, b), g in zip(pairs, groups, strict=False) if g == name]
         xs = [budget * 1.15 if a is None else max(a, 1) for a, _ in pts]
         ys = [budget * 1.15 if b is None else max(b, 1) for _, b in pts]
-        ax.scatter(xs, ys, s=18, alpha=0.75, color=f"C{k}", label=name or None)
+        ax.scatter(xs, ys, s=18, alpha=0.75, color=series_color(k), label=name or None)
     lo = 30
-    ax.plot([lo, budget * 1.3], [lo, budget * 1.3], color="k", lw=0.8)
+    ax.plot([lo, budget * 1.3], [lo, budget * 1.3], color=REFERENCE, lw=0.8)
     for f in (budget * 1.15,):
-        ax.axhline(f, color="0.6", lw=0.6, ls=":")
-        ax.axvline(f, color="0.6", lw=0.6, ls=":")
+        ax.axhline(f, color=FAINT, lw=0.6, ls=":")
+        ax.axvline(f, color=FAINT, lw=0.6, ls=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, budget * 1.3)
     ax.set_ylim(lo, budget * 1.3)
     ax.set_xlabel(f"{labels[0]}: step of generalisation")
     ax.set_ylabel(f"{labels[1]}: step of generalisation")
-    ax.text(budget * 1.12, lo * 1.1, "never →", ha="right", fontsize=7, color="0.4")
+    ax.text(budget * 1.12, lo * 1.1, "never →", ha="right", fontsize=7, color=MUTED)
     if any(names):
         ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
     if title:
         ax.set_title(title, fontsize=10)
     return fig
@@ -265,9 +272,9 @@ def curve_vs(xs: Mapping[str, Sequence[float]], ys: Mapping[str, Sequence[float]
     fig = Figure(figsize=(6.2, 3.6), layout="constrained")
     ax = fig.subplots()
     for k, label in enumerate(xs):
-        ax.plot(xs[label], ys[label], marker="o", ms=3.5, color=f"C{k}", label=label)
+        ax.plot(xs[label], ys[label], marker="o", ms=3.5, color=series_color(k), label=label)
     for k, (name, x) in enumerate((vlines or {}).items()):
-        ax.axvline(x, color="k", ls=["--", ":", "-."][k % 3], lw=0.9)
+        ax.axvline(x, color=REFERENCE, ls=["--", ":", "-."][k % 3], lw=0.9)
         ax.annotate(name, (x, 0.98), xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
                     fontsize=7)
     if logx:
@@ -277,7 +284,7 @@ def curve_vs(xs: Mapping[str, Sequence[float]], ys: Mapping[str, Sequence[float]
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=GRID_ALPHA, which="both")
     if title:
         ax.set_title(title, fontsize=10)
     return fig

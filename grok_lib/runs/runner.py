@@ -1,9 +1,10 @@
-"""Sweeps: a grid of configs in, stored results out.
+"""The runner: configs in, stored results out, training only what the store lacks.
 
-`sweep` skips runs already in the store and hands the rest to a *backend*. The default
-backend trains stacks of runs in this process (`train_many`); another (a process pool, a
-cluster queue) only has to be a function with the same signature, registered in `BACKENDS`,
-and callers choose it by name without changing anything else.
+`sweep` is the one runner; `load_or_train` is the same call for one config or a list (the
+name the chapters use). What is missing goes to a *backend*: the default trains stacks of
+runs in this process (`train_many`); another (a process pool, a cluster queue) only has to
+be a function with `Backend`'s signature, registered in `BACKENDS`, and callers choose it
+by name without changing anything else.
 """
 
 from __future__ import annotations
@@ -19,16 +20,26 @@ from grok_lib.training.trainer import train_many
 
 from .store import Store
 
+OnDone = Callable[[list[Run]], None]
+# (configs to train, device, progress bar, on_done): trains every config and hands each finished
+# group of runs to on_done as soon as it is done, so an interrupted sweep keeps what it finished
+Backend = Callable[[list[TrainConfig], str | None, bool, OnDone], None]
 
-def load_or_train(config: TrainConfig | Iterable[TrainConfig], store: str | Path | Store | None = None,
-                  device: str | None = None, progress: bool = True, retrain: bool = False) -> Run | list[Run]:
-    """The stored run for ``config`` if there is one, else train it, store it and return it.
 
-    Give a list of configs to get a list back; the missing ones are trained together
-    (stacked where they share an architecture) — this is the sweep entry point.
-    """
-    single = isinstance(config, TrainConfig)
-    configs = [config] if single else list(config)
+def _local(configs: list[TrainConfig], device: str | None, progress: bool, on_done: OnDone) -> None:
+    train_many(configs, device=device, progress=progress, on_done=on_done)
+
+
+BACKENDS: dict[str, Backend] = {"local": _local}
+
+
+def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = None, device: str | None = None,
+          progress: bool = True, backend: str = "local", retrain: bool = False) -> list[Run]:
+    """The stored run of every config, training (and storing) only the missing ones; ``retrain``
+    trains them all again. The missing runs are trained together, stacked where they can be."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
+    configs = list(configs)
     st = store if isinstance(store, Store) else Store(store)
     missing = [c for c in dict.fromkeys(configs) if retrain or not st.has(c)]
     fresh: dict[TrainConfig, Run] = {}
@@ -40,21 +51,22 @@ def load_or_train(config: TrainConfig | Iterable[TrainConfig], store: str | Path
                 st.save(run)
 
     if missing:
-        train_many(missing, device=device, progress=progress, on_done=keep)
+        BACKENDS[backend](missing, device, progress, keep)
     # stored runs are read back, so a first call and a later one return the same thing;
     # an interrupted run (not stored) comes back from memory with the history it has
-    runs = [st.load(c) if st.has(c) else fresh.get(c, Run(c, meta={"status": "not_started"})) for c in configs]
-    return runs[0] if single else runs
+    return [st.load(c) if st.has(c) else fresh.get(c, Run(c, meta={"status": "not_started"})) for c in configs]
 
 
-Backend = Callable[..., list[Run]]
+def load_or_train(config: TrainConfig | Iterable[TrainConfig], store: str | Path | Store | None = None,
+                  device: str | None = None, progress: bool = True, retrain: bool = False,
+                  backend: str = "local") -> Run | list[Run]:
+    """The stored run for ``config`` if there is one, else train it, store it and return it.
 
-
-def _local(configs: list[TrainConfig], store: Store, device: str | None, progress: bool) -> list[Run]:
-    return load_or_train(configs, store=store, device=device, progress=progress)  # type: ignore[return-value]
-
-
-BACKENDS: dict[str, Backend] = {"local": _local}
+    Give a list of configs to get a list back (that is `sweep`).
+    """
+    if isinstance(config, TrainConfig):
+        return sweep([config], store, device, progress, backend, retrain)[0]
+    return sweep(config, store, device, progress, backend, retrain)
 
 
 def grid(base: TrainConfig | None = None, **axes: Iterable[Any]) -> list[TrainConfig]:
@@ -66,12 +78,3 @@ def grid(base: TrainConfig | None = None, **axes: Iterable[Any]) -> list[TrainCo
     names = list(axes)
     combos = itertools.product(*(list(axes[n]) for n in names))
     return [base.replace(**dict(zip(names, values, strict=True))) for values in combos]
-
-
-def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = None, device: str | None = None,
-          progress: bool = True, backend: str = "local") -> list[Run]:
-    """Stored runs for every config, training (and storing) only the missing ones."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
-    st = store if isinstance(store, Store) else Store(store)
-    return BACKENDS[backend](list(configs), st, device, progress)

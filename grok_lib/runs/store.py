@@ -3,6 +3,8 @@
 A run lives in ``<store>/<key>.json`` (config, history, metadata) and, when it kept its
 weights, ``<store>/<key>.pt``. The key is a hash of the whole config, and loading checks
 the stored config equals the asked one, so a run is never returned for another config.
+A file that cannot be read (cut short by a full disk, edited by hand) raises a
+`DamagedRunError` that names it and the command that makes it again.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,13 @@ import torch
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.record import Run
 
+from .experiments import EXPERIMENTS
+
 SCHEMA = 1
+
+
+class DamagedRunError(ValueError):
+    """A stored run whose file cannot be read back; the message says how to replace it."""
 
 
 def default_store() -> Path:
@@ -58,6 +68,11 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def _experiment_holding(key: str) -> str | None:
+    """The name of the first registered experiment with a config of this key, if any."""
+    return next((exp.name for exp in EXPERIMENTS.values() if any(c.key() == key for c in exp.configs())), None)
+
+
 class Store:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_store()
@@ -66,7 +81,16 @@ class Store:
         return self.root / f"{config.key()}.json"
 
     def has(self, config: TrainConfig) -> bool:
+        """Whether a file is stored for ``config`` (see `readable` for whether it reads back)."""
         return self.path(config).exists()
+
+    def readable(self, config: TrainConfig) -> bool:
+        """Whether the run of ``config`` is stored and reads back whole."""
+        try:
+            self.load(config)
+        except (FileNotFoundError, DamagedRunError):
+            return False
+        return True
 
     def save(self, run: Run) -> None:
         """Store a completed run (an interrupted or stopped one is refused: it is not the config's result)."""
@@ -80,16 +104,48 @@ class Store:
         _atomic_write(self.path(cfg), lambda f: f.write(json.dumps(doc, separators=(",", ":")).encode()))
 
     def load(self, config: TrainConfig) -> Run:
+        """The stored run of ``config``; FileNotFoundError if there is none, DamagedRunError if it is unreadable."""
         path = self.path(config)
-        doc = json.loads(path.read_text())
-        stored = TrainConfig.from_dict(doc["config"])
+        stored, history, meta = self._read(path)
         if stored != config:
-            raise ValueError(f"{path} holds a different config than asked for (hash collision or edited file)")
-        history = {k: [math.nan if v is None else v for v in vals] for k, vals in doc["history"].items()}
-        weights = self.root / f"{config.key()}.pt"
-        state = torch.load(weights, map_location="cpu") if weights.exists() else None
-        return Run(stored, history, doc["meta"], state)
+            raise self._damaged(path, "holds a different config than asked for (hash collision or edited file)")
+        weights = path.with_suffix(".pt")
+        state = None
+        if weights.exists():
+            try:
+                state = torch.load(weights, map_location="cpu")
+            except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as e:  # what a cut or bad file gives
+                raise self._damaged(weights, f"cannot be read as weights ({type(e).__name__}: {e})") from e
+        return Run(stored, history, meta, state)
 
     def configs(self) -> list[TrainConfig]:
-        """Every config stored here."""
-        return [TrainConfig.from_dict(json.loads(p.read_text())["config"]) for p in sorted(self.root.glob("*.json"))]
+        """Every config stored here. A damaged file is skipped with a warning that names it, so one
+        bad file does not hide every other run."""
+        configs = []
+        for path in sorted(self.root.glob("*.json")):
+            try:
+                configs.append(self._read(path)[0])
+            except DamagedRunError as e:
+                warnings.warn(f"skipped: {e}", stacklevel=2)
+        return configs
+
+    def _read(self, path: Path) -> tuple[TrainConfig, dict[str, list[float]], dict[str, Any]]:
+        """The config, history and metadata stored in ``path``; DamagedRunError if it is not a whole run."""
+        try:
+            doc = json.loads(path.read_bytes())
+            history = {k: [math.nan if v is None else v for v in vals] for k, vals in doc["history"].items()}
+            if not isinstance(doc["meta"], dict):
+                raise TypeError("meta is not a mapping")
+            return TrainConfig.from_dict(doc["config"]), history, doc["meta"]
+        except (ValueError, TypeError, KeyError, AttributeError) as e:  # bad JSON, or JSON of the wrong shape
+            raise self._damaged(path, f"is damaged ({type(e).__name__}: {e})") from e
+
+    def _damaged(self, path: Path, problem: str) -> DamagedRunError:
+        """The error for an unreadable ``path``, saying how to make the run again."""
+        name = _experiment_holding(path.stem)
+        if name is None:
+            fix = "delete it and train the run again (or call load_or_train(config, retrain=True))"
+        else:
+            store = "" if self.root.resolve() == default_store().resolve() else f" --store {self.root}"
+            fix = f"regenerate it with `python -m grok_lib regenerate {name} --missing{store}`"
+        return DamagedRunError(f"{path} {problem}; {fix}.")

@@ -4,6 +4,8 @@
 - `build`: config -> model;
 - `optimizers`: AdamW, Adam and SGD with settings per stacked run;
 - `trainer`: `train` and `train_many` (stacks of runs, one loop);
+- `batches`: a stack's training data, minibatches and the per-example loss;
+- `bookkeeping`: per-run logging, early stop and status;
 - `record`: `Run`, what a run produced;
 - `device`, `cpu`: which device, and the CPU settings that make training fast.
 """

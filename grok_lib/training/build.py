@@ -33,3 +33,8 @@ def build_model(cfg: TrainConfig, n_vocab: int | None = None, n_classes: int | N
     model = cls(n_vocab, n_classes, **model_kwargs(cfg), n_runs=len(seeds))
     model.reset_parameters(seeds)
     return model.to(getattr(torch, cfg.dtype))
+
+
+def count_parameters(cfg: TrainConfig) -> int:
+    """How many weights one run of ``cfg``'s model has (a stack of N runs holds N times as many)."""
+    return sum(p.numel() for p in build_model(cfg).parameters())

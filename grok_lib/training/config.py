@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
+from numbers import Integral, Real
 from typing import Any
 
 from grok_lib.task.operations import get_operation
@@ -19,6 +21,12 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 DTYPES = ("float32", "float64")
 ACTIVATIONS = ("relu", "gelu")
 THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
+
+# the numeric settings, with an example of a sensible value for each error message
+REAL_FIELDS = {"train_frac": 0.3, "label_noise": 0.0, "lr": 1e-3, "weight_decay": 1.0, "momentum": 0.9}
+INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers": 1, "d_model": 128, "n_heads": 4,
+              "d_mlp": 512, "warmup_steps": 10, "steps": 10_000, "patience": 500, "seed": 0, "log_every": 100}
+OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise a ValueError that says what to change, for any impossible setting."""
+        self._check_types()
         op = get_operation(self.op)
         op.check_p(self.p)
         if not 0.0 < self.train_frac < 1.0:
@@ -100,6 +109,23 @@ class TrainConfig:
             raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be a positive integer, or None for full batch.")
+
+    def _check_types(self) -> None:
+        """Numbers must be numbers: finite reals, whole numbers where a count or seed is meant
+        (a bool is neither). A NaN learning rate would otherwise train, and store, a run of NaNs."""
+        for name, example in REAL_FIELDS.items():
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value):
+                raise ValueError(f"{name}={value!r} is not a finite number; give one such as {example}.")
+        betas = self.betas
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                and all(_is_real(b) and math.isfinite(b) for b in betas)):
+            raise ValueError(f"betas={betas!r} must be two finite numbers in [0, 1), such as (0.9, 0.98).")
+        given = {name: example for name, example in OPTIONAL_INT_FIELDS.items() if getattr(self, name) is not None}
+        for name, example in (INT_FIELDS | given).items():
+            value = getattr(self, name)
+            if not isinstance(value, Integral) or isinstance(value, bool):
+                raise ValueError(f"{name}={value!r} must be a whole number (an int), such as {example}.")
 
     @property
     def split_seed(self) -> int:
@@ -141,3 +167,8 @@ class TrainConfig:
         return tuple((k, v) for k, v in sorted(self.to_dict().items()) if k not in free and k != "betas") + (
             ("betas", tuple(self.betas)),
         )
+
+
+def _is_real(value: Any) -> bool:
+    """An int or float (numpy's included), but not a bool."""
+    return isinstance(value, Real) and not isinstance(value, bool)

@@ -1,0 +1,52 @@
+"""The live lab's settings: the choices its controls offer, its default run, and the chapters' contrasts.
+
+Kept apart from the widgets so the chapters' presets and the defaults can be read (and tested)
+without building a lab.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grok_lib.training.config import TrainConfig
+
+MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
+                 ("transformer (1 layer)", ("transformer", "sum"))]
+OPTIMIZER_CHOICES = [("AdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd")]
+
+# The default run memorises in about a hundred steps and generalises in about a thousand.
+DEFAULTS: dict[str, Any] = dict(op="add", p=97, train_frac=0.3, weight_decay=1.0, model=("mlp", "sum"),
+                                optimizer="adamw", lr=3e-3, steps=3000, seed=0)
+QUICK: dict[str, Any] = dict(DEFAULTS, p=11, train_frac=0.5, steps=60)  # for tests: a run in well under a second
+
+
+def chapter_presets() -> dict[str, dict[str, Any]]:
+    """The key contrasts of chapters 4 and 5, as lab settings taken from their experiments.
+
+    Pick one side, Run, Keep, then pick the other side and Run again to see both curves.
+    Hook for chapter 6 (double descent): its contrasts vary the hidden width and label
+    noise, which the lab has no controls for yet; add them here once it has.
+    """
+    from grok_lib.runs.experiments import CH4_BASE, CH4_SPREAD
+
+    base = dict(op=CH4_BASE.op, p=CH4_BASE.p, lr=CH4_BASE.lr, steps=CH4_BASE.steps, optimizer=CH4_BASE.optimizer,
+                merge=CH4_BASE.merge, seed=0, **CH4_SPREAD)
+    return {
+        "Ch. 4 · weight decay 0": base | dict(weight_decay=0.0),
+        "Ch. 4 · weight decay 1": base | dict(weight_decay=1.0),
+        "Ch. 4 · 20% of the table shown": base | dict(train_frac=0.2),
+        "Ch. 4 · 80% of the table shown": base | dict(train_frac=0.8),
+        "Ch. 4 · SGD instead of AdamW": base | dict(optimizer="sgd"),
+        "Ch. 5 · a − b, summed embeddings": base | dict(op="sub", merge="sum"),
+        "Ch. 5 · a − b, concatenated embeddings": base | dict(op="sub", merge="concat"),
+    }
+
+
+def describe(cfg: TrainConfig, short: bool = False) -> str:
+    """The run's settings in one line: ``short`` for a kept run's legend entry, else for the figure's title."""
+    model = "transformer" if cfg.model == "transformer" else f"{cfg.merge} MLP"
+    if short:
+        return (f"{cfg.op} p={cfg.p} {cfg.train_frac:.0%} wd={cfg.weight_decay:g} {model} {cfg.optimizer} "
+                f"lr={cfg.lr:.1g} seed={cfg.seed}")
+    return (f"{cfg.op}, p={cfg.p}, {cfg.train_frac:.0%} train, wd {cfg.weight_decay:g}, {model}, "
+            f"{cfg.optimizer} lr {cfg.lr:.2g}, seed {cfg.seed}")

@@ -1,0 +1,126 @@
+"""The data of a stack of runs: what each run trains on, and what it is graded against.
+
+`Stack` holds every run's training split, padded to one width so the whole stack trains
+in one pass; `Minibatches` draws one run's minibatches; `example_loss` is the loss of each
+example, read from the network row that shows it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from grok_lib.task.data import tokens, training_split
+from grok_lib.task.operations import get_operation, operation_table
+
+from .config import TrainConfig
+
+MINIBATCH_SEED_OFFSET = 104_729  # a run's minibatch order is drawn from seed + this, apart from its initialisation
+
+Batch = tuple[Tensor, Tensor, Tensor, Tensor]  # inputs [N, rows, tokens], row per example, label, weight [N, B]
+
+
+class Stack:
+    """Per-run data of a stacked group: padded training indices, labels and masks.
+
+    The network sees *rows*; examples read their logits from a row. For a summed-embedding
+    MLP, (a, b) and (b, a) give the same logits, so both read one row: at 30% training
+    data about 15% fewer rows pass through the network each step, and half as many when
+    the full table is evaluated -- for the same loss and gradient, as each example keeps
+    its own label. Other models get one row per pair.
+
+    The full batch is ``batch_x`` [N, rows, tokens]; example i of run n reads row
+    ``batch_row[n, i]``. Evaluation runs ``eval_x`` [rows, tokens] (shared by all runs);
+    pair j of the table reads row ``eval_row[j]``, and ``eval_order`` lists the pairs by row.
+    """
+
+    _PER_RUN = ("n_train", "n_val", "train_idx", "train_y", "weight", "is_train", "table_y", "batch_x", "batch_row")
+
+    def __init__(self, configs: list[TrainConfig], device: torch.device, dtype: torch.dtype):
+        c0 = configs[0]
+        a, b, c = operation_table(c0.op, c0.p)
+        self.n_classes = get_operation(c0.op).n_elements(c0.p)
+        self.inputs = tokens(a, b, self.n_classes, c0.model).to(device)
+        n_pairs, n = len(c), len(configs)
+        rows_of = lambda pairs: _rows(a, b, pairs, symmetric=c0.model == "mlp" and c0.merge == "sum")
+        splits = [training_split(c, self.n_classes, cfg.train_frac, cfg.split_seed, cfg.label_noise)
+                  for cfg in configs]
+        self.n_train = torch.tensor([len(tr) for tr, _, _ in splits], device=device, dtype=dtype)
+        self.n_val = torch.tensor([len(va) for _, va, _ in splits], device=device, dtype=dtype)
+        width = int(self.n_train.max())
+        self.train_idx = torch.zeros(n, width, dtype=torch.long)
+        self.train_y = torch.zeros(n, width, dtype=torch.long)
+        self.weight = torch.zeros(n, width, dtype=dtype)
+        self.batch_row = torch.zeros(n, width, dtype=torch.long)
+        self.is_train = torch.zeros(n, n_pairs, dtype=torch.bool)
+        self.table_y = c.repeat(n, 1)  # what each run is graded against on the full table
+        row_pairs = []  # per run: the pair shown at each batch row
+        for r, (tr, _, y) in enumerate(splits):
+            self.train_idx[r, : len(tr)] = tr
+            self.train_y[r, : len(tr)] = y
+            self.weight[r, : len(tr)] = 1.0 / len(tr)
+            self.is_train[r, tr] = True
+            self.table_y[r, tr] = y
+            shown, self.batch_row[r, : len(tr)] = rows_of(tr)
+            row_pairs.append(shown)
+        rows = torch.zeros(n, max(len(rp) for rp in row_pairs), dtype=torch.long)
+        for r, rp in enumerate(row_pairs):
+            rows[r, : len(rp)] = rp
+        for name in ("train_idx", "train_y", "weight", "batch_row", "is_train", "table_y"):
+            setattr(self, name, getattr(self, name).to(device))
+        self.batch_x = self.inputs[rows.to(device)]  # full-batch inputs, gathered once
+        shown, eval_row = rows_of(torch.arange(n_pairs))
+        self.eval_x, self.eval_row = self.inputs[shown.to(device)], eval_row.to(device)
+        self.eval_order = torch.argsort(self.eval_row, stable=True)  # pairs grouped by the row they read
+
+    def keep(self, idx: Tensor) -> None:
+        """Keep only runs ``idx`` (the runs still training)."""
+        for name in self._PER_RUN:
+            setattr(self, name, getattr(self, name)[idx])
+
+    def full_batch(self) -> Batch:
+        """Every run's whole training set (padding carries weight 0)."""
+        return self.batch_x, self.batch_row, self.train_y, self.weight
+
+    def minibatch(self, samplers: list[Minibatches], batch_size: int) -> Batch:
+        """The next minibatch of each run, one sampler per run in stack order; one row per example."""
+        pos = torch.stack([s.next(int(self.n_train[i]), batch_size) for i, s in enumerate(samplers)])
+        pos = pos.to(self.train_idx.device)
+        x = self.inputs[self.train_idx.gather(1, pos)]
+        row = torch.arange(batch_size, device=pos.device).expand(pos.shape)
+        y = self.train_y.gather(1, pos)
+        w = torch.full(pos.shape, 1.0 / batch_size, device=pos.device, dtype=self.weight.dtype)
+        return x, row, y, w
+
+
+class Minibatches:
+    """One run's minibatch positions: a fresh permutation of its training set each epoch, from
+    a generator of its own, so a run draws the same batches alone or in any stack."""
+
+    def __init__(self, seed: int):
+        self.generator = torch.Generator().manual_seed(seed + MINIBATCH_SEED_OFFSET)
+        self.perm = torch.empty(0, dtype=torch.long)
+
+    def next(self, n_train: int, batch_size: int) -> Tensor:
+        """``batch_size`` positions into the run's training set; a set smaller than a batch repeats."""
+        if len(self.perm) < min(batch_size, n_train):  # this epoch has no full batch left: start the next
+            self.perm = torch.randperm(n_train, generator=self.generator)
+        take, self.perm = self.perm[:batch_size], self.perm[batch_size:]
+        return torch.cat([take, take[torch.arange(batch_size - len(take)) % len(take)]])
+
+
+def _rows(a: Tensor, b: Tensor, pairs: Tensor, symmetric: bool) -> tuple[Tensor, Tensor]:
+    """The pairs to show the network for ``pairs`` (indices into the operation table), and
+    the row each of ``pairs`` reads: one row per unordered pair {a, b} when ``symmetric``."""
+    if not symmetric:
+        return pairs, torch.arange(len(pairs))
+    lo, hi = torch.minimum(a[pairs], b[pairs]), torch.maximum(a[pairs], b[pairs])
+    values, row = torch.unique(lo * (int(hi.max()) + 1) + hi, return_inverse=True)
+    first = torch.full((len(values),), len(pairs)).scatter_reduce_(0, row, torch.arange(len(pairs)), "amin")
+    return pairs[first], row
+
+
+def example_loss(logits: Tensor, row: Tensor, y: Tensor) -> Tensor:
+    """Cross-entropy of each example [N, B]: ``-log softmax(logits[n, row[n, i]])[y[n, i]]``."""
+    logp = logits.log_softmax(-1)
+    return -logp.flatten(1).gather(1, row * logp.shape[-1] + y)
