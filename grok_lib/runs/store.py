@@ -38,7 +38,8 @@ def default_store() -> Path:
     env = os.environ.get("GROK_RESULTS")
     if env:
         return Path(env)
-    for root in [Path(__file__).resolve().parent.parent, Path.cwd().resolve(), *Path.cwd().resolve().parents]:
+    checkout = Path(__file__).resolve().parents[2]  # grok_lib/runs/store.py -> the checkout
+    for root in [checkout, Path.cwd().resolve(), *Path.cwd().resolve().parents]:
         if (root / "_config.yml").exists() and (root / "grok_lib").is_dir():
             return root / "results"
     return Path.cwd() / "results"
