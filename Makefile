@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt torch
-	$(PY) -m pip install -q -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[book,test,cluster]"
 	touch $(STAMP)
 
 book: $(STAMP)

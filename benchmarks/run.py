@@ -3,10 +3,12 @@
     python benchmarks/run.py                 # B1, B2 and B3 (B3 needs CUDA)
     python benchmarks/run.py --only B1 B2    # a selection
     python benchmarks/run.py --smoke         # tiny sizes, under a minute; checks the code runs
+    python benchmarks/run.py --only R1       # B2's sweep through the Ray backend (needs the cluster extra)
 
 B1  the canonical MLP (TrainConfig() defaults) to generalisation, median of 3 seeds.
 B2  a 16-run MLP sweep (p=59): stacked grok_lib against the reference loop run sequentially.
 B3  the canonical transformer (p=113) to generalisation and a 64-run sweep, on CUDA only.
+R1  B2's sweep through `sweep` on a local Ray cluster against the in-process backend (cluster.py).
 
 Each measurement runs in a fresh child process (so peak memory is its own), reference and
 grok_lib interleaved. Times are wall clock; CPU time is shown too because on a shared
@@ -311,6 +313,14 @@ def b3(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     return rows
 
 
+def r1(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
+    """The Ray backend against the in-process one (`cluster`); it prints its own table, with its own columns."""
+    import cluster
+
+    cluster.r1(opts, device, peak)
+    return []
+
+
 def hardware(device: str, threads: int | None) -> str:
     cpu = cpu_name()  # the name the results store records
     gpu = f", GPU {torch.cuda.get_device_name()}" if device == "cuda" else ""
@@ -320,7 +330,7 @@ def hardware(device: str, threads: int | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["B1", "B2", "B3"], default=["B1", "B2", "B3"])
+    parser.add_argument("--only", nargs="+", choices=["B1", "B2", "B3", "R1"], default=["B1", "B2", "B3"])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, in-process: checks that the code runs")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -338,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
           f" default kernel, {ours:.1f} GFLOP/s with grok_lib's choice (grok_lib.cpu); '% of matmul' is of"
           f" {peak:.1f}\n", flush=True)
     rows: list[list[Any]] = []
-    for name, bench in [("B1", b1), ("B2", b2), ("B3", b3)]:
+    for name, bench in [("B1", b1), ("B2", b2), ("B3", b3), ("R1", r1)]:
         if name in opts.only:
             rows += bench(opts, device, peak)
     if rows:

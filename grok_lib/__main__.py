@@ -1,4 +1,5 @@
-"""Command line: ``python -m grok_lib list`` and ``python -m grok_lib regenerate NAME... | --all``."""
+"""Command line: ``python -m grok_lib list`` and ``python -m grok_lib regenerate NAME... | --all``
+(``--backend ray`` trains on a Ray cluster, ``--address`` names one already running)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from typing import NoReturn
 
 from grok_lib.runs.experiments import EXPERIMENTS
-from grok_lib.runs.runner import load_or_train
+from grok_lib.runs.runner import BACKENDS, SweepError, load_or_train
 from grok_lib.runs.store import Store
 
 
@@ -34,6 +35,11 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
                        help="only train runs not yet stored, or whose files are damaged")
     regen.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     regen.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
+    regen.add_argument("--backend", default="local", choices=sorted(BACKENDS),
+                       help="where runs train: local (this process) or ray (a Ray cluster)")
+    regen.add_argument("--address", default=None,
+                       help="with --backend ray: the head node (host:port) of a running cluster "
+                            "(default: $RAY_ADDRESS, else a local cluster)")
     return parser, {"list": lst, "regenerate": regen}
 
 
@@ -58,13 +64,36 @@ def main(argv: list[str] | None = None) -> int:
     if unknown_names:  # before any training, so a typo in the last name wastes nothing
         regen.error(f"unknown experiment {', '.join(map(repr, unknown_names))}; "
                     f"known: {', '.join(sorted(EXPERIMENTS))}")
+    if args.backend == "ray":
+        _connect(regen, args.address)
+    elif args.address:
+        regen.error("--address names a Ray cluster: use it with --backend ray")
+    status = 0
     for name in names:
         cfgs = EXPERIMENTS[name].configs()
         todo = [c for c in cfgs if not store.readable(c)] if args.missing else cfgs
         t0 = time.perf_counter()
-        load_or_train(todo, store=store, device=args.device, retrain=True)
+        try:
+            load_or_train(todo, store=store, device=args.device, retrain=True, backend=args.backend)
+        except SweepError as e:  # the rest of the experiment is stored; go on with the next one
+            print(f"{name}: {e}", file=sys.stderr, flush=True)
+            status = 1
+            continue
         print(f"{name}: {len(cfgs)} runs in {time.perf_counter() - t0:.1f} s", flush=True)
-    return 0
+    return status
+
+
+def _connect(regen: _Parser, address: str | None) -> None:
+    """Attach to the Ray cluster before any training, so a missing Ray or a wrong address costs nothing."""
+    from grok_lib.runs.ray_backend import connect
+
+    try:
+        connect(address)
+    except ImportError as e:
+        regen.error(str(e))
+    except Exception as e:  # Ray raises several kinds for an address it cannot reach
+        regen.error(f"cannot reach a Ray cluster at {address or 'the default address'} ({type(e).__name__}: "
+                    f"{str(e).strip().splitlines()[0] if str(e).strip() else 'no message'})")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 import grok_lib.runs.runner as runner_mod
 from grok_lib import __main__ as cli
 from grok_lib.runs.experiments import EXPERIMENTS, Experiment
+from grok_lib.runs.runner import BACKENDS, SweepError
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.record import Run
 
@@ -70,6 +71,32 @@ def test_cli_errors_are_one_line_that_says_what_is_valid(tiny_experiment, capsys
     assert "unrecognized arguments: --bogus" in err and "--missing" in err and "--store" in err
     assert "list, regenerate" in _one_line_error(capsys, ["lst"]).replace("'", "")
     assert "--store" in _one_line_error(capsys, ["list", "--all"])
+
+
+def test_cli_backend_errors_are_one_line(tiny_experiment, capsys, monkeypatch):
+    monkeypatch.setattr(runner_mod, "train_many", _no_training)
+    err = _one_line_error(capsys, ["regenerate", "tiny_test", "--backend", "slurm"])
+    assert "--backend" in err and "slurm" in err and "local, ray" in err.replace("'", "")
+    err = _one_line_error(capsys, ["regenerate", "tiny_test", "--address", "10.0.0.1:6379"])
+    assert "--address" in err and "--backend ray" in err
+    err = _one_line_error(capsys, ["regenerate", "tiny_test", "--backend", "ray", "--address", "127.0.0.1:1"])
+    assert "cannot reach a Ray cluster at 127.0.0.1:1" in err  # at once: nothing listens on port 1
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where the cluster extra is not installed
+    err = _one_line_error(capsys, ["regenerate", "tiny_test", "--backend", "ray"])
+    assert 'pip install -e ".[cluster]"' in err
+
+
+def test_cli_names_runs_that_failed_stores_the_rest_and_exits_non_zero(tiny_experiment, tmp_store, monkeypatch,
+                                                                      capsys):
+    def failing(configs, device, progress, on_done):
+        on_done([Run(c, {"step": [0]}, {"status": "budget"}) for c in configs[1:]])
+        raise SweepError(configs[:1], "1 run(s) failed on every try")
+
+    monkeypatch.setitem(BACKENDS, "failing", failing)
+    a, b = tiny_experiment.configs()
+    assert cli.main(["regenerate", "tiny_test", "--backend", "failing", "--store", str(tmp_store.root)]) == 1
+    assert capsys.readouterr().err == "tiny_test: 1 run(s) failed on every try\n"
+    assert tmp_store.has(b) and not tmp_store.has(a)
 
 
 def test_cli_regenerate_replaces_damaged_files(tiny_experiment, tmp_store, monkeypatch):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -173,6 +176,14 @@ def test_default_store_follows_environment(tmp_path, monkeypatch):
     assert Store().root == tmp_path / "elsewhere"
 
 
+def test_default_store_is_the_checkouts_results_from_anywhere(tmp_path, monkeypatch):
+    """Without $GROK_RESULTS an editable install finds results/ beside the package, whatever the working folder."""
+    monkeypatch.delenv("GROK_RESULTS")
+    monkeypatch.chdir(tmp_path)
+    checkout = Path(__file__).resolve().parent.parent
+    assert Store().root == checkout / "results"
+
+
 # ---- sweeps ------------------------------------------------------------------------------
 
 def test_grid_order_and_size():
@@ -214,6 +225,23 @@ def test_one_runner_behind_both_entry_points(tmp_store, monkeypatch):
     assert calls[-1] == [TINY]
     with pytest.raises(ValueError, match="local"):
         load_or_train(TINY, store=tmp_store, backend="cluster")
+
+
+def test_ray_backend_without_ray_says_what_to_install(tmp_store, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where the cluster extra is not installed
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[cluster\]"'):
+        sweep([TINY], store=tmp_store, device="cpu", progress=False, backend="ray")
+    assert not tmp_store.has(TINY)
+    tmp_store.save(Run(TINY, {"step": [0]}, {"status": "budget"}))  # nothing missing: Ray is not needed
+    assert sweep([TINY], store=tmp_store, backend="ray")[0].steps == [0]
+
+
+def test_importing_the_library_does_not_import_ray():
+    """Ray is an optional extra: only choosing the Ray backend imports it."""
+    code = ("import sys, grok_lib, grok_lib.__main__, grok_lib.runs.runner\n"
+            "print(sorted({'ray', 'torch'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['torch']"
 
 
 # ---- damaged files -----------------------------------------------------------------------

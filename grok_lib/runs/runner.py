@@ -1,10 +1,11 @@
 """The runner: configs in, stored results out, training only what the store lacks.
 
 `sweep` is the one runner; `load_or_train` is the same call for one config or a list (the
-name the chapters use). What is missing goes to a *backend*: the default trains stacks of
-runs in this process (`train_many`); another (a process pool, a cluster queue) only has to
-be a function with `Backend`'s signature, registered in `BACKENDS`, and callers choose it
-by name without changing anything else.
+name the chapters use). What is missing goes to a *backend*: ``"local"`` trains stacks of
+runs in this process (`train_many`), ``"ray"`` trains the same stacks as tasks on a Ray
+cluster (`ray_backend`, imported only when chosen). Another only has to be a function with
+`Backend`'s signature, registered in `BACKENDS`, and callers choose it by name without
+changing anything else.
 """
 
 from __future__ import annotations
@@ -26,17 +27,32 @@ OnDone = Callable[[list[Run]], None]
 Backend = Callable[[list[TrainConfig], str | None, bool, OnDone], None]
 
 
+class SweepError(RuntimeError):
+    """Raised by a backend, after every other run is stored, for runs it could not train."""
+
+    def __init__(self, failed: list[TrainConfig], message: str):
+        super().__init__(message)
+        self.failed = failed
+
+
 def _local(configs: list[TrainConfig], device: str | None, progress: bool, on_done: OnDone) -> None:
     train_many(configs, device=device, progress=progress, on_done=on_done)
 
 
-BACKENDS: dict[str, Backend] = {"local": _local}
+def _ray(configs: list[TrainConfig], device: str | None, progress: bool, on_done: OnDone) -> None:
+    from .ray_backend import train_on_ray  # Ray is an optional extra: only this backend imports it
+
+    train_on_ray(configs, device, progress, on_done)
+
+
+BACKENDS: dict[str, Backend] = {"local": _local, "ray": _ray}
 
 
 def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = None, device: str | None = None,
           progress: bool = True, backend: str = "local", retrain: bool = False) -> list[Run]:
     """The stored run of every config, training (and storing) only the missing ones; ``retrain``
-    trains them all again. The missing runs are trained together, stacked where they can be."""
+    trains them all again. The missing runs are trained together, stacked where they can be,
+    by ``backend``: ``"local"`` (this process) or ``"ray"`` (a Ray cluster, see `ray_backend`)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
     configs = list(configs)
