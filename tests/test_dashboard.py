@@ -7,8 +7,8 @@ import time
 import pytest
 
 from grok_lib.presentation.lab import DEFAULTS, Lab
-from grok_lib.presentation.lab_figure import Kept, draw
-from grok_lib.presentation.lab_settings import describe
+from grok_lib.presentation.lab_figure import Kept, draw, legend_labels
+from grok_lib.presentation.lab_settings import describe, tell_apart
 from grok_lib.presentation.style import KEPT_COLORS, TRAIN, VAL
 from grok_lib.task.operations import OPERATIONS
 from grok_lib.training.config import TrainConfig
@@ -74,14 +74,15 @@ def test_keep_overlays_and_clear_forgets(lab):
     lab.run_button.click()
     lab.wait(30)
     lab.keep_button.click()
-    assert len(lab.kept) == 1 and "sum MLP" in lab.kept[0].label
+    assert len(lab.kept) == 1 and lab.kept[0].config == lab.last_config and not lab.kept[0].stopped
     assert lab.keep_button.disabled and not lab.clear_button.disabled
     lab.set(merge="concat")
     lab.run_button.click()
     lab.wait(30)
     png_without = lab.image.value
     lab.keep_button.click()
-    assert len(lab.kept) == 2 and "concat MLP" in lab.kept[1].label
+    assert len(lab.kept) == 2 and lab.kept[1].config.merge == "concat"
+    assert legend_labels(lab.kept, lab.last_config) == ["sum MLP", "concat MLP", "this run: concat MLP"]
     assert lab.image.value != png_without
     lab.clear_button.click()
     assert lab.kept == [] and lab.clear_button.disabled
@@ -89,11 +90,13 @@ def test_keep_overlays_and_clear_forgets(lab):
 
 @pytest.mark.parametrize("settings, words", [
     (dict(op="div", p=12), "prime"),
-    (dict(train_frac=0.0), "train_frac"),
+    (dict(train_frac=0.0), "train fraction: 0% is outside the allowed range, 1% to 99%"),
+    (dict(p=1), "p (modulus): 1 is outside the allowed range, 2 to 1000"),
     (dict(op="div_odd_else_sub", p=45), "Nearby primes"),
 ])
 def test_bad_settings_show_a_message_not_a_traceback(lab, settings, words):
     lab.set(**settings)
+    assert lab.error and words in lab.error  # said as soon as the control is set, before Run
     lab.run_button.click()  # must not raise
     assert not lab.running
     assert lab.error and words in lab.error
@@ -106,11 +109,11 @@ def test_bad_settings_show_a_message_not_a_traceback(lab, settings, words):
 
 def test_weight_decay_zero_and_optimizers(lab):
     lab.set(weight_decay=0, optimizer="sgd", lr=0.05, steps=20)
-    assert lab.config().weight_decay == 0.0 and lab.weight_decay.disabled
+    assert lab.config().weight_decay == 0.0 and lab.weight_decay.box.value == "0"
     lab.run_button.click()
     assert lab.wait(30) and lab.error is None
     lab.set(weight_decay=0.3, model=("transformer", "sum"), optimizer="adam", steps=10)
-    assert lab.config().weight_decay == pytest.approx(0.3) and not lab.weight_decay.disabled
+    assert lab.config().weight_decay == 0.3 and lab.weight_decay.slider.value == pytest.approx(0.3)
     lab.run_button.click()
     assert lab.wait(60) and lab.error is None and lab.history["step"][-1] == 10
 
@@ -131,21 +134,63 @@ def test_chapter_presets_set_the_controls():
 
 
 def test_draw_shows_kept_runs_in_their_colours_under_the_current_one():
-    fig = draw(HIST, [Kept("first", HIST), Kept("second", HIST)], title="now", budget=500)
+    now = TrainConfig(weight_decay=0.3)
+    fig = draw(HIST, [Kept(TrainConfig(weight_decay=0.0), HIST, stopped=True), Kept(now, HIST)], now, budget=500)
     ax_acc, ax_loss, ax_norm = fig.axes
     k0, k1 = KEPT_COLORS[:2]
     assert [line.get_color() for line in ax_acc.lines] == [k0, k0, k1, k1, TRAIN, VAL]
     assert [line.get_linestyle() for line in ax_acc.lines[:2]] == ["--", "-"]  # kept: train dashed
-    assert [t.get_text() for t in ax_norm.get_legend().get_texts()] == ["first", "second", "this run"]
+    (legend,) = fig.legends  # one legend of the runs, under the panels
+    assert [t.get_text() for t in legend.get_texts()] == ["wd 0 (stopped)", "wd 0.3", "this run: wd 0.3"]
+    assert [h.get_color() for h in legend.legend_handles] == [k0, k1, "k"]
     assert [t.get_text() for t in ax_acc.get_legend().get_texts()] == ["train", "validation"]
     assert ax_acc.lines[0].get_xdata()[0] == 1  # step 0 drawn at 1 on the log axis
     assert all(ax.get_xlim() == (1, 500) and ax.get_xscale() == "log" for ax in fig.axes)
-    assert ax_loss.get_yscale() == "log" and fig._suptitle.get_text() == "now"
+    assert ax_loss.get_yscale() == "log" and fig._suptitle.get_text() == describe(now)
+    assert fig.get_size_inches()[1] > draw(HIST, [], now).get_size_inches()[1]  # the frame grows by the legend
+
+
+# every setting differs, so the labels are as long as they get
+FAR_APART = [TrainConfig(op="div_odd_else_sub", p=997, train_frac=0.95, weight_decay=10.0, merge="concat",
+                         optimizer="sgd", lr=1e-4, seed=2**31 - 1, steps=200_000),
+             TrainConfig(op="s5_xy", model="transformer", train_frac=0.05, weight_decay=0.0, lr=0.3, seed=5, steps=7),
+             TrainConfig(p=31, train_frac=0.333, weight_decay=0.001, optimizer="adam", lr=0.00316, seed=12)]
+
+
+@pytest.mark.parametrize("configs, stopped", [(FAR_APART[:2], [True, True]), (FAR_APART, [True, False, True]),
+                                              (FAR_APART[:1] * 8, [True] * 8)])
+def test_legend_texts_are_whole_and_inside_the_frame(configs, stopped):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    kept = [Kept(c, HIST, s) for c, s in zip(configs, stopped, strict=True)]
+    fig = draw(HIST, kept, FAR_APART[-1], budget=3000)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (legend,) = fig.legends
+    texts = legend.get_texts()
+    assert [t.get_text() for t in texts] == legend_labels(kept, FAR_APART[-1])
+    assert texts[0].get_text().endswith("(stopped)") and "p=997" in texts[0].get_text()
+    frame = fig.bbox
+    for text in [*texts, legend.get_title(), fig._suptitle]:
+        box = text.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, text
+    under = legend.get_window_extent(renderer)
+    assert all(under.y1 <= ax.get_tightbbox(renderer).y0 for ax in fig.axes)  # below the panels and their labels
+
+
+def test_legend_labels_name_only_what_differs():
+    a, b = TrainConfig(p=31), TrainConfig(p=31, merge="concat", lr=0.01)
+    assert legend_labels([Kept(a, HIST), Kept(b, HIST, stopped=True)], a) == [
+        "sum MLP, lr 0.001", "concat MLP, lr 0.01 (stopped)", "this run: sum MLP, lr 0.001"]
+    assert legend_labels([Kept(a, HIST)], a) == ["same settings", "this run"]
+    assert legend_labels([Kept(a, HIST), Kept(b, HIST)], None, current=False) == ["sum MLP, lr 0.001",
+                                                                                  "concat MLP, lr 0.01"]
 
 
 def test_draw_before_any_run_is_an_empty_frame():
     fig = draw(None, budget=3000)
     assert not any(ax.lines for ax in fig.axes) and all(ax.get_legend() is None for ax in fig.axes)
+    assert fig.legends == []
     assert fig.axes[1].get_yscale() == "linear" and fig._suptitle is None
     assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy", "cross-entropy loss", "total weight norm ‖w‖"]
 
@@ -153,6 +198,7 @@ def test_draw_before_any_run_is_an_empty_frame():
 def test_describe_names_the_settings():
     cfg = TrainConfig(op="div", p=31, train_frac=0.4, weight_decay=0.5, merge="concat", optimizer="sgd", lr=0.05,
                       seed=3)
-    assert describe(cfg) == "div, p=31, 40% train, wd 0.5, concat MLP, sgd lr 0.05, seed 3"
-    assert describe(cfg, short=True) == "div p=31 40% wd=0.5 concat MLP sgd lr=0.05 seed=3"
+    assert describe(cfg) == "div, p=31, 40% train, wd 0.5, concat MLP, sgd, lr 0.05, seed 3"
     assert "transformer" in describe(TrainConfig(model="transformer"))
+    assert tell_apart([cfg, cfg.replace(seed=4, steps=500)]) == ["seed 3, 10,000 steps", "seed 4, 500 steps"]
+    assert tell_apart([cfg, cfg]) == ["", ""]

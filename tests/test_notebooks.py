@@ -50,8 +50,15 @@ def test_in_sync_with_conventions(path: Path):
     url, branch = sync_notebooks.repository(ROOT)
     nb = nbformat.read(path, as_version=4)
     want = sync_notebooks.synced(nb, _rel(path), url, branch)
-    assert [(c.cell_type, c.source) for c in nb.cells] == [(c.cell_type, c.source) for c in want.cells], (
+    assert sync_notebooks.conventions(nb) == sync_notebooks.conventions(want), (
         f"{_rel(path)} is out of sync: run `python tools/sync_notebooks.py` and execute it again"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
+def test_asks_colab_for_a_gpu(path: Path):
+    assert nbformat.read(path, as_version=4).metadata.get("accelerator") == "GPU", (
+        f"{_rel(path)}: its metadata does not ask Colab for a GPU runtime; run `python tools/sync_notebooks.py`"
     )
 
 
@@ -116,4 +123,4 @@ def test_sync_is_idempotent():
     for path in NOTEBOOKS:
         once = sync_notebooks.synced(nbformat.read(path, as_version=4), _rel(path), url, branch)
         twice = sync_notebooks.synced(once, _rel(path), url, branch)
-        assert [c.source for c in once.cells] == [c.source for c in twice.cells]
+        assert sync_notebooks.conventions(once) == sync_notebooks.conventions(twice)

@@ -1,4 +1,4 @@
-"""Figures of one run: the right number of axes, held-out table cells left blank, the palette's colours."""
+"""Figures of one run: the right number of axes, held-out table cells in grey, the palette's colours."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from grok_lib.presentation.run_plots import compare, plot_run, table_image
-from grok_lib.presentation.style import TRAIN, VAL, cyclic_colors, series_color
+from grok_lib.presentation.style import HELD_OUT, TRAIN, VAL, cyclic_colors, series_color
 from grok_lib.task.data import split_indices
 from grok_lib.training.record import Run
 
@@ -44,20 +44,54 @@ def test_compare():
     assert compare({"a": HIST}, kind="val_loss").axes[0].get_yscale() == "log"
 
 
-def _image(fig: Figure) -> np.ndarray:
-    return np.ma.filled(np.ma.asarray(fig.axes[0].images[0].get_array(), dtype=float), np.nan)
+def _image(fig: Figure, layer: int = 0) -> np.ndarray:
+    return np.ma.filled(np.ma.asarray(fig.axes[0].images[layer].get_array(), dtype=float), np.nan)
 
 
 @pytest.mark.parametrize("op, p, frac, missing_cols", [("add", 23, 0.3, 0), ("div", 23, 0.5, 1), ("sub", 11, None, 0)])
-def test_table_image_blanks_held_out_cells(op, p, frac, missing_cols):
+def test_table_image_greys_held_out_cells_and_blanks_missing_ones(op, p, frac, missing_cols):
     fig = table_image(op, p, train_frac=frac, seed=2)
     img = _image(fig)
     assert img.shape == (p, p)
-    n_pairs = p * (p - missing_cols)
-    n_val = 0 if frac is None else len(split_indices(n_pairs, frac, 2)[1])
-    assert int(np.isnan(img).sum()) == n_val + missing_cols * p
+    assert int(np.isnan(img).sum()) == missing_cols * p  # only cells the table does not have are blank
     if op == "div":
         assert np.isnan(img[:, 0]).all()  # b = 0 has no quotient
+    if frac is None:
+        assert len(fig.axes[0].images) == 1 and "grey" not in fig.axes[0].get_title()
+        return
+    held = ~np.isnan(_image(fig, 1))
+    n_val = len(split_indices(p * (p - missing_cols), frac, 2)[1])
+    assert int(held.sum()) == n_val and not (held & np.isnan(img)).any()
+    assert "held-out cells grey" in fig.axes[0].get_title()
+
+
+def test_held_out_cells_render_grey_and_no_value_does():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+
+    fig = table_image("add", 5, train_frac=0.5, seed=1, max_labels=10)
+    FigureCanvasAgg(fig).draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+    ax = fig.axes[0]
+    held = ~np.isnan(_image(fig, 1))
+    for (a, b), is_held in np.ndenumerate(held):
+        x, y = ax.transData.transform((b - 0.3, a - 0.3))  # inside the cell, clear of its number
+        colour = pixels[int(round(fig.bbox.height - y)), int(round(x))]
+        assert np.allclose(colour, to_rgb(HELD_OUT), atol=0.02) == is_held, (a, b)
+    assert len(ax.texts) == 25 - held.sum()  # numbers only on the cells shown
+    # the grey is far from every colour of the cyclic map; white, 13 away from its palest, was taken for a value
+    distance = np.linalg.norm(_lab(cyclic_colors(256)[:, :3]) - _lab(np.array(to_rgb(HELD_OUT))), axis=-1)
+    assert distance.min() > 25
+    assert np.linalg.norm(_lab(cyclic_colors(256)[:, :3]) - _lab(np.ones(3)), axis=-1).min() < 25
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB (0..1) to CIELAB under D65, where a distance of about 2 is just noticeable."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    f = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(f > 0.008856, np.cbrt(f), 7.787 * f + 16 / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
 def test_table_image_values_and_s5():

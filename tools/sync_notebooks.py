@@ -7,7 +7,8 @@ sure that
   badge whose link is built from the repository URL in ``_config.yml`` and the notebook's
   path in the repository;
 * the first code cell is the standard set-up cell (clone and install on Colab, otherwise
-  use this checkout; then pick the device).
+  use this checkout; then pick the device);
+* the notebook's metadata asks Colab for a GPU runtime (``accelerator: GPU``).
 
 The repository URL lives only in ``_config.yml``. Run ``python tools/sync_notebooks.py`` to
 rewrite notebooks in place, or ``--check`` to list the ones out of sync without touching
@@ -44,6 +45,8 @@ import grok_lib
 device = grok_lib.resolve_device()  # the GPU when there is one, else the CPU
 print("training on:", device.type)"""
 SETUP_MARK = "# Setup:"
+# what Colab reads from a notebook's metadata to open it on a GPU runtime
+COLAB_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
 
 def repository(root: Path = ROOT) -> tuple[str, str]:
@@ -109,11 +112,14 @@ def synced(nb: nbformat.NotebookNode, rel_path: str, url: str, branch: str) -> n
             cell["id"] = f"setup-{len(cells)}"
         where = md_index + 1 if code_index is None else min(code_index, md_index + 1)
         cells.insert(where, cell)
+    # ---- a GPU runtime on Colab ----
+    nb.metadata.update(copy.deepcopy(COLAB_METADATA))
     return nb
 
 
-def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    return [(c.cell_type, c.source) for c in nb.cells]
+def conventions(nb: nbformat.NotebookNode) -> tuple:
+    """What the conventions govern: every cell's type and source, and the Colab runtime metadata."""
+    return [(c.cell_type, c.source) for c in nb.cells], {k: nb.metadata.get(k) for k in COLAB_METADATA}
 
 
 def sync(root: Path = ROOT, check: bool = False) -> list[str]:
@@ -124,7 +130,7 @@ def sync(root: Path = ROOT, check: bool = False) -> list[str]:
         rel = path.relative_to(root).as_posix()
         nb = nbformat.read(path, as_version=4)
         new = synced(nb, rel, url, branch)
-        if _sources(new) != _sources(nb):
+        if conventions(new) != conventions(nb):
             changed.append(rel)
             if not check:
                 nbformat.write(new, path)

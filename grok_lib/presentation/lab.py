@@ -3,11 +3,15 @@
 ``grok_lib.presentation.lab.lab()`` displays one `Lab`. Training runs in a background thread, so
 the notebook stays responsive and **Stop** is seen within one step; the figure (`lab_figure.draw`:
 accuracy, loss and weight norm against a log step axis) is rendered to PNG and shown in an
-ipywidgets `Image`, which displays the same way in Jupyter, JupyterLab, VS Code and Colab.
-**Keep** stores a finished run so the next runs are drawn over it; **Clear** forgets the kept ones.
+ipywidgets `Image`, which displays the same way in Jupyter, JupyterLab, VS Code and Colab. The image
+spans the output's width with no side margins (a widget's default 2px margins beside ``width: 100%``
+would overflow it and put a scrollbar under the figure). **Keep** stores a finished run so the next
+runs are drawn over it; **Clear** forgets the kept ones. Numbers are typed into text boxes
+(`lab_inputs`), so a typed value is taken as shown or refused at once with a message.
 
 Works with ipywidgets 7.7 (Colab) and 8.x: it uses only widgets, traits and methods that
-both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``, ``Layout``).
+both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``, ``Layout``,
+``Text(continuous_update=False)``).
 """
 
 from __future__ import annotations
@@ -21,14 +25,8 @@ import ipywidgets as W
 
 from grok_lib.analysis.phases import grokking_summary
 from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
-from grok_lib.presentation.lab_settings import (
-    DEFAULTS,
-    MODEL_CHOICES,
-    OPTIMIZER_CHOICES,
-    QUICK,
-    chapter_presets,
-    describe,
-)
+from grok_lib.presentation.lab_inputs import Reading, SliderBox, in_range
+from grok_lib.presentation.lab_settings import DEFAULTS, MODEL_CHOICES, OPTIMIZER_CHOICES, QUICK, chapter_presets
 from grok_lib.presentation.style import ERROR
 from grok_lib.task.operations import OPERATIONS
 from grok_lib.training.config import TrainConfig
@@ -65,25 +63,21 @@ class Lab:
         self._step, self._final = 0, None
 
         wide = {"description_width": "110px"}
-        lay = W.Layout(width="330px")
+        lay, slid = W.Layout(width="330px"), W.Layout(width="250px")
         self.op = W.Dropdown(options=[(o.formula, o.name) for o in OPERATIONS.values()], value=d["op"],
                              description="operation", style=wide, layout=lay)
-        self.p = W.BoundedIntText(value=d["p"], min=2, max=1000, description="p (modulus)", style=wide, layout=lay)
-        self.train_frac = W.FloatSlider(value=d["train_frac"], min=0.0, max=0.95, step=0.05, readout_format=".0%",
-                                        description="train fraction", style=wide, layout=lay)
-        self.weight_decay = W.FloatLogSlider(value=d["weight_decay"], base=10, min=-3, max=1, step=0.1,
-                                             readout_format=".3g", description="weight decay", style=wide, layout=lay)
-        self.no_decay = W.Checkbox(value=False, description="no weight decay (0)", indent=False,
-                                   layout=W.Layout(width="200px"))
+        self.p = W.IntText(value=d["p"], description="p (modulus)", style=wide, layout=lay)
+        self.train_frac = SliderBox(Reading("train fraction", 0.01, 0.99, percent=True, digits=4), W.FloatSlider(
+            min=0.05, max=0.95, step=0.05, description="train fraction", style=wide, layout=slid), d["train_frac"])
+        self.weight_decay = SliderBox(Reading("weight decay", 0.0, 10.0), W.FloatLogSlider(
+            base=10, min=-3, max=1, step=0.1, description="weight decay", style=wide, layout=slid), d["weight_decay"])
         self.model = W.Dropdown(options=MODEL_CHOICES, value=d["model"], description="model", style=wide, layout=lay)
         self.optimizer = W.Dropdown(options=OPTIMIZER_CHOICES, value=d["optimizer"], description="optimizer",
                                     style=wide, layout=lay)
-        self.lr = W.FloatLogSlider(value=d["lr"], base=10, min=-4, max=-1, step=0.05, readout_format=".2g",
-                                   description="learning rate", style=wide, layout=lay)
-        self.steps = W.BoundedIntText(value=d["steps"], min=1, max=200_000, step=500, description="steps",
-                                      style=wide, layout=lay)
-        self.seed = W.BoundedIntText(value=d["seed"], min=0, max=2**31 - 1, description="seed", style=wide,
-                                     layout=lay)
+        self.lr = SliderBox(Reading("learning rate", 1e-5, 1.0), W.FloatLogSlider(
+            base=10, min=-4, max=-1, step=0.05, description="learning rate", style=wide, layout=slid), d["lr"])
+        self.steps = W.IntText(value=d["steps"], description="steps", style=wide, layout=lay)
+        self.seed = W.IntText(value=d["seed"], description="seed", style=wide, layout=lay)
         self.run_button = W.Button(description="Run", button_style="success", icon="play",
                                    layout=W.Layout(width="90px"))
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
@@ -96,20 +90,23 @@ class Lab:
         self.status = W.HTML(value="Ready: press <b>Run</b>.")
         self.message = W.HTML(value="")
         self.image = W.Image(value=png(draw(None, budget=d["steps"])), format="png",
-                             layout=W.Layout(width="100%", max_width="1000px"))
+                             layout=W.Layout(width="100%", max_width="1000px", margin="2px 0"))
 
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.keep_button.on_click(lambda _: self.keep())
         self.clear_button.on_click(lambda _: self.clear())
-        self.no_decay.observe(lambda ch: setattr(self.weight_decay, "disabled", bool(ch["new"])), names="value")
+        for typed in (self.train_frac, self.weight_decay, self.lr):
+            typed.observe(self._check)
+        for control in (self.op, self.p, self.model, self.optimizer, self.steps, self.seed):
+            control.observe(self._check, names="value")
 
         self.presets = chapter_presets()
         self.preset = W.Dropdown(options=["(your own settings)", *self.presets], value="(your own settings)",
                                  description="preset", style=wide, layout=lay)
         self.preset.observe(self._apply_preset, names="value")
-        controls = W.VBox([self.preset, self.op, self.p, self.train_frac, W.HBox([self.weight_decay, self.no_decay]),
-                           self.model, self.optimizer, self.lr, self.steps, self.seed])
+        controls = W.VBox([self.preset, self.op, self.p, self.train_frac.widget, self.weight_decay.widget,
+                           self.model, self.optimizer, self.lr.widget, self.steps, self.seed])
         buttons = W.HBox([self.run_button, self.stop_button, self.keep_button, self.clear_button])
         self.widget = W.VBox([controls, buttons, W.HBox([self.progress, self.status]), self.message, self.image])
 
@@ -119,26 +116,33 @@ class Lab:
             self.set(**self.presets[change["new"]])
 
     def config(self) -> TrainConfig:
-        """The config the controls describe (raises ValueError with a readable message)."""
+        """The config the controls describe (raises ValueError with a message in the controls' terms)."""
         model, merge = self.model.value
-        return TrainConfig(op=self.op.value, p=int(self.p.value), train_frac=round(float(self.train_frac.value), 4),
-                           weight_decay=0.0 if self.no_decay.value else float(self.weight_decay.value),
-                           model=model, merge=merge, optimizer=self.optimizer.value, lr=float(self.lr.value),
-                           steps=int(self.steps.value), seed=int(self.seed.value), log_every=self.log_every,
+        return TrainConfig(op=self.op.value, p=int(in_range("p (modulus)", self.p.value, 2, 1000)),
+                           train_frac=self.train_frac.value, weight_decay=self.weight_decay.value,
+                           model=model, merge=merge, optimizer=self.optimizer.value, lr=self.lr.value,
+                           steps=int(in_range("steps", self.steps.value, 1, 200_000, lambda n: f"{n:,}")),
+                           seed=int(in_range("seed", self.seed.value, 0, 2**31 - 1)), log_every=self.log_every,
                            early_stop=True, patience=max(100, 10 * self.log_every))
 
     def set(self, **values: Any) -> Lab:
         """Set controls by name (``lab.set(op="div", p=31, weight_decay=0)``); returns the lab."""
         for name, value in values.items():
-            if name == "weight_decay":
-                self.no_decay.value = value == 0
-                if value:
-                    self.weight_decay.value = value
-                continue
             if name == "merge":
                 name, value = "model", ("mlp", value)
             getattr(self, name).value = value
         return self
+
+    def _check(self, _change: Any = None) -> None:
+        """Say at once why the settings cannot run, and take the message away once they can."""
+        try:
+            self.config()
+        except ValueError as e:
+            self._show_error(str(e))
+        else:
+            if self.error is not None:
+                self.error = None
+                self.message.value = ""
 
     def _show_error(self, text: str) -> None:
         self.error = text
@@ -189,10 +193,8 @@ class Lab:
         """Keep the last run, to be drawn under the following ones."""
         if self.last_config is None or not self.history.get("step") or self.running:
             return
-        label = describe(self.last_config, short=True)
-        if self.result is not None and self.result.meta.get("status") == "stopped":
-            label += " (stopped)"
-        self.kept.append(Kept(label, snapshot(self.history)))
+        stopped = self.result is not None and self.result.meta.get("status") == "stopped"
+        self.kept.append(Kept(self.last_config, snapshot(self.history), stopped))
         self.keep_button.disabled = True
         self.clear_button.disabled = False
         self.redraw()
@@ -269,8 +271,7 @@ class Lab:
             with self._lock:
                 hist = self.history
             cfg = self.last_config
-            title = describe(cfg) if cfg else ""
-            self.image.value = png(draw(hist, self.kept, title, budget=cfg.steps if cfg else None))
+            self.image.value = png(draw(hist, self.kept, cfg, budget=cfg.steps if cfg else None))
             self._draws += 1
 
 

@@ -1,7 +1,8 @@
 """The live lab's picture: accuracy, loss and weight norm of the current run over the kept ones.
 
 Drawn on a matplotlib `Figure` (no pyplot state), so the lab's drawing thread can render it
-while the notebook goes on.
+while the notebook goes on. Kept runs are named in one legend under the three panels, by the
+settings that set them apart, so the labels stay short and the legend is never cut by the frame.
 """
 
 from __future__ import annotations
@@ -9,18 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from grok_lib.presentation.lab_settings import describe, tell_apart
 from grok_lib.presentation.run_plots import to_png
 from grok_lib.presentation.style import GRID_ALPHA, KEPT_COLORS, NORM, TRAIN, VAL
+from grok_lib.training.config import TrainConfig
+
+WIDTH, PANELS_HEIGHT = 11.0, 3.4  # inches: the frame without a legend of kept runs
+LEGEND_FONT = 7
 
 
 @dataclass
 class Kept:
-    """A run kept for comparison: its label and a copy of its history."""
+    """A run kept for comparison: its settings, a copy of its history, and whether Stop ended it."""
 
-    label: str
+    config: TrainConfig
     history: dict[str, list[float]]
+    stopped: bool = False
 
 
 def snapshot(history: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -28,12 +36,22 @@ def snapshot(history: dict[str, list[float]]) -> dict[str, list[float]]:
     return {k: list(v) for k, v in history.items()}
 
 
-def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), title: str = "",
+def legend_labels(kept: Sequence[Kept], config: TrainConfig | None, current: bool = True) -> list[str]:
+    """The kept runs' labels, then the current run's (when ``current``): what differs between them."""
+    configs = [k.config for k in kept] + ([config] if current and config is not None else [])
+    differ = tell_apart(configs) + [""]  # "": the current run without a config to compare
+    labels = [(d or "same settings") + (" (stopped)" if k.stopped else "") for d, k in zip(differ, kept, strict=False)]
+    if current:
+        labels.append("this run" + (f": {differ[len(kept)]}" if differ[len(kept)] else ""))
+    return labels
+
+
+def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), config: TrainConfig | None = None,
          budget: int | None = None) -> Figure:
     """The lab's picture: accuracy, loss and weight norm against step (log), current run in
-    blue (train) and red (validation), kept runs in other colours (train dashed)."""
-    fig = Figure(figsize=(11, 3.4))
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86 if title else 0.95, wspace=0.28)
+    blue (train) and red (validation), kept runs in other colours (train dashed); ``config``,
+    the current run's settings, makes the title."""
+    fig = Figure(figsize=(WIDTH, PANELS_HEIGHT))
     ax_acc, ax_loss, ax_norm = fig.subplots(1, 3)
     for i, k in enumerate(kept):
         c = KEPT_COLORS[i % len(KEPT_COLORS)]
@@ -42,14 +60,15 @@ def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), titl
         ax_acc.plot(x, k.history["val_acc"], color=c, lw=1.5)
         ax_loss.plot(x, k.history["train_loss"], color=c, ls="--", lw=1, alpha=0.8)
         ax_loss.plot(x, k.history["val_loss"], color=c, lw=1.5)
-        ax_norm.plot(x, k.history["weight_norm"], color=c, lw=1.5, label=k.label)
-    if history and history.get("step"):
+        ax_norm.plot(x, k.history["weight_norm"], color=c, lw=1.5)
+    current = bool(history and history.get("step"))
+    if current:
         x = [max(s, 1) for s in history["step"]]
         ax_acc.plot(x, history["train_acc"], color=TRAIN, lw=2, label="train")
         ax_acc.plot(x, history["val_acc"], color=VAL, lw=2, label="validation")
         ax_loss.plot(x, history["train_loss"], color=TRAIN, lw=2)
         ax_loss.plot(x, history["val_loss"], color=VAL, lw=2)
-        ax_norm.plot(x, history["weight_norm"], color=NORM, lw=2, label="this run" if kept else None)
+        ax_norm.plot(x, history["weight_norm"], color=NORM, lw=2)
     for ax, ylabel in [(ax_acc, "accuracy"), (ax_loss, "cross-entropy loss"), (ax_norm, "total weight norm ‖w‖")]:
         ax.set_xscale("log")
         ax.set_xlim(1, max(10, budget or 10))
@@ -59,15 +78,37 @@ def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), titl
     ax_acc.set_ylim(-0.02, 1.02)
     if ax_loss.lines:
         ax_loss.set_yscale("log")
-    if history and history.get("step"):
-        ax_acc.legend(fontsize=7, loc="lower right")
-    if kept:  # kept runs are named in the weight-norm panel (solid: validation, dashed: train)
-        ax_norm.legend(fontsize=6, loc="lower left")
-    if title:
-        fig.suptitle(title, fontsize=10)
+    if current:
+        ax_acc.legend(fontsize=LEGEND_FONT, loc="lower right")
+    legend_height = 0.0
+    if kept:
+        labels = legend_labels(kept, config, current)
+        legend_height = _legend_below(fig, ax_norm.lines, labels)
+    height = PANELS_HEIGHT + legend_height
+    top = PANELS_HEIGHT * (0.14 if config else 0.05)  # inches above the panels, for the title
+    fig.set_size_inches(WIDTH, height)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=(0.5 + legend_height) / height, top=1 - top / height,
+                        wspace=0.28)
+    if config:
+        fig.suptitle(describe(config), fontsize=10)
     return fig
 
 
+def _legend_below(fig: Figure, handles: list, labels: list[str]) -> float:
+    """One legend of the runs, centred under the panels, in as many columns (up to 3) as fit the width;
+    returns the height it needs (inches)."""
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for ncol in range(min(3, len(labels)), 0, -1):
+        legend = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
+                            fontsize=LEGEND_FONT, frameon=False, title="runs (validation solid, train dashed)",
+                            title_fontsize=LEGEND_FONT)
+        box = legend.get_window_extent(renderer)
+        if box.width <= 0.98 * fig.bbox.width or ncol == 1:
+            break
+        legend.remove()
+    return box.height / fig.dpi + 0.1
+
+
 def png(fig: Figure) -> bytes:
-    """The lab's fixed-size frame (no tight crop, so the image does not jump between redraws)."""
+    """The lab's frame: the same size while a run is redrawn (no tight crop), taller by the kept runs' legend."""
     return to_png(fig, dpi=80, tight=False)

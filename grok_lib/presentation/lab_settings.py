@@ -6,6 +6,7 @@ without building a lab.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from grok_lib.training.config import TrainConfig
@@ -42,11 +43,24 @@ def chapter_presets() -> dict[str, dict[str, Any]]:
     }
 
 
-def describe(cfg: TrainConfig, short: bool = False) -> str:
-    """The run's settings in one line: ``short`` for a kept run's legend entry, else for the figure's title."""
+def _words(cfg: TrainConfig) -> dict[str, str]:
+    """Each setting a reader chooses in the lab, as it is written in a title or a legend."""
     model = "transformer" if cfg.model == "transformer" else f"{cfg.merge} MLP"
-    if short:
-        return (f"{cfg.op} p={cfg.p} {cfg.train_frac:.0%} wd={cfg.weight_decay:g} {model} {cfg.optimizer} "
-                f"lr={cfg.lr:.1g} seed={cfg.seed}")
-    return (f"{cfg.op}, p={cfg.p}, {cfg.train_frac:.0%} train, wd {cfg.weight_decay:g}, {model}, "
-            f"{cfg.optimizer} lr {cfg.lr:.2g}, seed {cfg.seed}")
+    return {"op": cfg.op, "p": f"p={cfg.p}", "train_frac": f"{cfg.train_frac:.0%} train",
+            "weight_decay": f"wd {cfg.weight_decay:g}", "model": model, "optimizer": cfg.optimizer,
+            "lr": f"lr {cfg.lr:.2g}", "seed": f"seed {cfg.seed}", "steps": f"{cfg.steps:,} steps"}
+
+
+def describe(cfg: TrainConfig) -> str:
+    """The run's settings in one line, for the figure's title (the step budget is its x axis)."""
+    words = _words(cfg)
+    del words["steps"]
+    return ", ".join(words.values())
+
+
+def tell_apart(configs: Sequence[TrainConfig]) -> list[str]:
+    """For each config, only the settings in which the configs differ: legend labels short enough to fit,
+    that name what changed between the runs drawn together ("" for every one when nothing differs)."""
+    words = [_words(c) for c in configs]
+    differ = [k for k in (words[0] if words else {}) if len({w[k] for w in words}) > 1]
+    return [", ".join(w[k] for k in differ) for w in words]

@@ -1,11 +1,16 @@
-"""Small conveniences for the course notebooks."""
+"""Small conveniences for the course notebooks: glue, and a stored run's numbers for the text and for tables.
+
+Tables are Markdown, not printed lines: a printed line is cut off at the right of a built page, while a Markdown
+table wraps to the page."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from grok_lib.analysis import grokking_summary
 from grok_lib.task.data import make_task
+from grok_lib.task.operations import get_operation
 from grok_lib.training.build import count_parameters
 from grok_lib.training.record import Run
 
@@ -63,4 +68,26 @@ def runs_table(runs: dict[str, Run]) -> str:
     }
     rows = ["| | " + " | ".join(runs) + " |", "| --- |" + " ---: |" * len(runs)]
     rows += [f"| {name} | " + " | ".join(values) + " |" for name, values in lines.items()]
+    return "\n".join(rows)
+
+
+MILESTONE_HEADER = ("task", "model", "shown", "weight decay", "memorised at step", "generalised at step",
+          "train accuracy", "validation accuracy", "last step")
+
+
+def _step(step: int | None) -> str:
+    return "never" if step is None else f"{step:,}"
+
+
+def milestones_table(runs: Sequence[Run]) -> str:
+    """The runs in the order given: task, model, train fraction and weight decay; the steps at which training
+    and validation accuracy first reached 99% ("never" if they did not); both accuracies at the last step."""
+    rows = ["| " + " | ".join(MILESTONE_HEADER) + " |", "| --- | --- |" + " ---: |" * (len(MILESTONE_HEADER) - 2)]
+    for run in runs:
+        c, s = run.config, grokking_summary(run.history)
+        model = "transformer" if c.model == "transformer" else f"{c.merge} MLP"
+        cells = (get_operation(c.op).formula.replace("|", "\\|"), model, f"{c.train_frac:.0%}", f"{c.weight_decay:g}",
+                 _step(s.memorised_at), _step(s.generalised_at), f"{s.final_train_acc:.0%}",
+                 f"{s.final_val_acc:.0%}", f"{s.last_step:,}")
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -15,7 +15,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from grok_lib.analysis.phases import grokking_summary
-from grok_lib.presentation.style import GRID_ALPHA, NORM, PAPER, TRAIN, VAL, cyclic_colors, series_color
+from grok_lib.presentation.style import GRID_ALPHA, HELD_OUT, NORM, PAPER, TRAIN, VAL, cyclic_colors, series_color
 from grok_lib.task.data import split_indices
 from grok_lib.task.operations import get_operation, operation_table
 from grok_lib.training.record import Run
@@ -109,28 +109,31 @@ def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = No
 
 def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0, ax: Axes | None = None,
                 max_labels: int = 0) -> Figure:
-    """The operation's table as an image: row a, column b, colour a∘b; held-out cells blank."""
+    """The operation's table as an image: row a, column b, colour a∘b. With ``train_frac``, the cells held
+    out of training are drawn in dark grey (the title says so), a colour no value takes on the cyclic map;
+    cells the table does not have (division's b = 0) stay blank."""
     operation = get_operation(op)
     a, b, c = operation_table(op, p)
     n = operation.n_elements(p)
     grid = np.full((n, n), np.nan)
     grid[a.numpy(), b.numpy()] = c.numpy()
+    held = np.full((n, n), np.nan)
     if train_frac is not None:
         _, val = split_indices(len(c), train_frac, seed)
-        grid[a[val].numpy(), b[val].numpy()] = np.nan
+        held[a[val].numpy(), b[val].numpy()] = 1.0
     fig = Figure(figsize=(4.2, 4.0), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()
     cmap = ListedColormap(cyclic_colors(n)).with_extremes(bad=PAPER)
     ax.imshow(grid, cmap=cmap, interpolation="nearest", vmin=0, vmax=n - 1)
+    if train_frac is not None:  # a second layer: grey where held out, see-through elsewhere
+        ax.imshow(held, cmap=ListedColormap([HELD_OUT]).with_extremes(bad=(0, 0, 0, 0)), interpolation="nearest")
     ax.set_xlabel("b")
     ax.set_ylabel("a")
-    shown = "" if train_frac is None else f", {train_frac:.0%} shown"
+    shown = "" if train_frac is None else f"\n{train_frac:.0%} shown, held-out cells grey"
     ax.set_title(f"{operation.formula}{'' if operation.group == 's5' else f', p={p}'}{shown}", fontsize=9)
     if max_labels and n <= max_labels:
-        for i in range(n):
-            for j in range(n):
-                if not np.isnan(grid[i, j]):
-                    ax.text(j, i, int(grid[i, j]), ha="center", va="center", fontsize=6)
+        for i, j in zip(*np.nonzero(~np.isnan(grid) & np.isnan(held)), strict=True):
+            ax.text(j, i, int(grid[i, j]), ha="center", va="center", fontsize=6)
     return fig
 
 

@@ -29,7 +29,8 @@ STEP_GRID_COLORS = np.array([[0.75, 0.85, 1.0, 1.0], [0.55, 0.7, 0.95, 1], [0.98
                              [0.95, 0.6, 0.5, 1]])
 NOT_TRIED = "0.93"
 
-PAPER = "#fff"  # the background: held-out table cells, gaps between histogram bars, the page
+PAPER = "#fff"  # the background: cells a table does not have, gaps between histogram bars, the page
+HELD_OUT = "0.35"  # table cells held out of training: a neutral dark grey, far from every colour of the cyclic map
 ON_PHASE = PAPER  # text written on a phase colour
 REFERENCE = "k"  # a reference line: the budget, a median, the diagonal
 FAINT = "0.6"  # a secondary reference line
