@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Any
 
-from run import measure, step_flops, table, task_sizes
+from run import b2_configs, measure, step_flops, table, task_sizes
 
 from grok_lib import TrainConfig, grid, sweep
 from grok_lib.runs.ray_backend import connect
@@ -61,11 +61,7 @@ def sweep_in(configs: list[TrainConfig], device: str, backend: str) -> dict[str,
 
 def r1(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     """B2's grid through `sweep`, in process and on a local Ray cluster, and the 4-node estimate."""
-    if opts.smoke:
-        configs = grid(TrainConfig(p=23, steps=200, patience=0), train_frac=[0.3, 0.5], seed=[0, 1])
-    else:
-        configs = grid(TrainConfig(p=59, steps=10_000, patience=0), weight_decay=[0.1, 0.3, 1.0, 3.0],
-                       train_frac=[0.3, 0.5], seed=[0, 1])
+    configs = b2_configs(opts.smoke)
     name = f"R1 {len(configs)}-run sweep"
     here = measure(sweep_in, (configs, device, "local"), opts, device)
     there = measure(sweep_in, (configs, device, "ray"), opts, device)

@@ -279,13 +279,17 @@ def b1(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     return rows
 
 
+def b2_configs(smoke: bool) -> list[TrainConfig]:
+    """B2's grid (R1 sweeps it too): 4 weight decays x 2 training fractions x 2 seeds, p=59, 10k-step budget."""
+    if smoke:
+        return grid(TrainConfig(p=23, steps=200, patience=0), weight_decay=[0.3, 1.0], seed=[0, 1])
+    return grid(TrainConfig(p=59, steps=10_000, patience=0), weight_decay=[0.1, 0.3, 1.0, 3.0],
+                train_frac=[0.3, 0.5], seed=[0, 1])
+
+
 def b2(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     """16-run sweep: 4 weight decays x 2 training fractions x 2 seeds, p=59, 10k-step budget."""
-    if opts.smoke:
-        configs = grid(TrainConfig(p=23, steps=200, patience=0), weight_decay=[0.3, 1.0], seed=[0, 1])
-    else:
-        configs = grid(TrainConfig(p=59, steps=10_000, patience=0), weight_decay=[0.1, 0.3, 1.0, 3.0],
-                       train_frac=[0.3, 0.5], seed=[0, 1])
+    configs = b2_configs(opts.smoke)
     rows: list[list[Any]] = []
     ratio, per_step, same = compare(f"B2 {len(configs)}-run sweep", configs, opts, device, peak, rows,
                                     our_settings_too=True)
