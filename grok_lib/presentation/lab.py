@@ -28,7 +28,7 @@ from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
 from grok_lib.presentation.lab_inputs import Reading, SliderBox, in_range
 from grok_lib.presentation.lab_settings import DEFAULTS, MODEL_CHOICES, OPTIMIZER_CHOICES, QUICK, chapter_presets
 from grok_lib.presentation.style import ERROR
-from grok_lib.task.operations import OPERATIONS
+from grok_lib.task.operations import OPERATIONS, P_MAX, P_MIN
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.device import resolve_device
 from grok_lib.training.trainer import train
@@ -118,7 +118,7 @@ class Lab:
     def config(self) -> TrainConfig:
         """The config the controls describe (raises ValueError with a message in the controls' terms)."""
         model, merge = self.model.value
-        return TrainConfig(op=self.op.value, p=int(in_range("p (modulus)", self.p.value, 2, 1000)),
+        return TrainConfig(op=self.op.value, p=int(in_range("p (modulus)", self.p.value, P_MIN, P_MAX)),
                            train_frac=self.train_frac.value, weight_decay=self.weight_decay.value,
                            model=model, merge=merge, optimizer=self.optimizer.value, lr=self.lr.value,
                            steps=int(in_range("steps", self.steps.value, 1, 200_000, lambda n: f"{n:,}")),

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from grok_lib.analysis import grokking_summary
-from grok_lib.task.data import make_task
+from grok_lib.analysis import grokking_summary, n_train
 from grok_lib.task.operations import get_operation
 from grok_lib.training.build import count_parameters
 from grok_lib.training.record import Run
@@ -42,7 +41,7 @@ def run_milestones(run: Run) -> dict[str, float | int | None]:
         "norm_start": h["weight_norm"][0], "norm_mem": h["weight_norm"][at_mem], "norm_end": h["weight_norm"][-1],
         "norm_max": max(h["weight_norm"]), "last": s.last_step, "wall": run.meta["wall_time_s"],
         "p": c.p, "frac": 100 * c.train_frac, "lr": c.lr, "wd": c.weight_decay,
-        "n_train": len(make_task(c.op, c.p, c.train_frac, seed=c.split_seed).train_idx),
+        "n_train": n_train(c),
     }
 
 

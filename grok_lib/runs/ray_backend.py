@@ -30,7 +30,7 @@ import torch
 
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.record import Run
-from grok_lib.training.trainer import stack_groups, train_many
+from grok_lib.training.trainer import progress_bar, stack_groups, train_many
 
 from .runner import OnDone, SweepError
 
@@ -205,7 +205,7 @@ def train_on_ray(configs: list[TrainConfig], device: str | None, progress: bool,
     dev = _device(ray, device)
     remote = ray.remote(train_fn).options(num_cpus=cpus_per_stack, num_gpus=gpus_per_stack if dev == "cuda" else 0,
                                           max_retries=0)  # retried by the driver, which reports each failure
-    bar = _progress_bar(configs, progress)
+    bar = progress_bar(configs, progress, desc=f"training {len(configs)} runs on Ray")  # moves as stacks return
     sweep = _RaySweep(ray, remote, dev, cpus_per_stack, tries, on_done, report, bar)
     try:
         for stack in stack_groups(configs, max_stack):
@@ -217,11 +217,3 @@ def train_on_ray(configs: list[TrainConfig], device: str | None, progress: bool,
         raise SweepError(sweep.failed, f"{len(sweep.failed)} run(s) failed on every try ({tries} each); every "
                                        "other run is stored, and a rerun retries only these: "
                                        + "; ".join(describe(c) for c in sweep.failed))
-
-
-def _progress_bar(configs: list[TrainConfig], enabled: bool) -> Any:
-    """One bar over the whole sweep, in run-steps, moving as each stack comes back."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=sum(c.steps for c in configs), desc=f"training {len(configs)} runs on Ray",
-                disable=not enabled, leave=False, unit="step", unit_scale=True)

@@ -63,7 +63,7 @@ def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = Non
     def keep(runs: list[Run]) -> None:
         for run in runs:
             fresh[run.config] = run
-            if run.meta.get("status") not in ("interrupted", "stopped"):
+            if not run.cut_short:
                 st.save(run)
 
     if missing:

@@ -95,7 +95,7 @@ class Store:
 
     def save(self, run: Run) -> None:
         """Store a completed run (an interrupted or stopped one is refused: it is not the config's result)."""
-        if run.meta.get("status") in ("interrupted", "stopped"):
+        if run.cut_short:
             raise ValueError("refusing to store an interrupted run as the result of its config")
         cfg = run.config
         doc = {"schema": SCHEMA, "key": cfg.key(), "config": cfg.to_dict(), "meta": run.meta,

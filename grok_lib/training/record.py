@@ -15,6 +15,7 @@ from torch import Tensor
 from .build import build_model
 from .config import TrainConfig
 
+UNFINISHED = ("interrupted", "stopped")  # statuses of a run cut short: not its config's result, so never stored
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm", "grad_norm", "eff_lr", "eff_grad")
 
 
@@ -34,6 +35,11 @@ class Run:
         model = build_model(self.config)
         model.load_state_dict(self.state_dict)
         return model
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether Ctrl-C or a stop request ended the run before its budget or early stop."""
+        return self.meta.get("status") in UNFINISHED
 
     @property
     def steps(self) -> list[int]:

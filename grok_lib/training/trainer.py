@@ -33,7 +33,7 @@ from .device import environment, resolve_device
 from .optimizers import StackedOptimizer
 from .record import Run
 
-__all__ = ["stack_groups", "train", "train_many"]
+__all__ = ["progress_bar", "stack_groups", "train", "train_many"]
 
 EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the stack (16 MB in fp32)
 
@@ -203,11 +203,12 @@ def _weights(model: StackedModule, pos: int) -> dict[str, Tensor]:
     return {k: v[pos : pos + 1].detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def _progress_bar(configs: list[TrainConfig], enabled: bool):
+def progress_bar(configs: list[TrainConfig], enabled: bool, desc: str | None = None) -> Any:
     """One bar for the whole call, counted in run-steps (a run that stops early jumps ahead)."""
     from tqdm.auto import tqdm
 
-    desc = "training" if len(configs) == 1 else f"training {len(configs)} runs"
+    if desc is None:
+        desc = "training" if len(configs) == 1 else f"training {len(configs)} runs"
     return tqdm(total=sum(c.steps for c in configs), desc=desc, disable=not enabled, leave=False,
                 unit="step", unit_scale=True)
 
@@ -246,7 +247,7 @@ def train_many(configs: list[TrainConfig], device: str | torch.device | None = N
     """
     dev = resolve_device(device)
     out = [Run(c, meta={"status": "not_started"}) for c in configs]
-    bar = _progress_bar(configs, progress)
+    bar = progress_bar(configs, progress)
     try:
         for chunk in stack_groups(configs, max_stack):
             with fast_cpu(dev):
@@ -255,7 +256,7 @@ def train_many(configs: list[TrainConfig], device: str | torch.device | None = N
                 out[i] = run
             if on_done:
                 on_done(runs)
-            if any(r.meta["status"] in ("interrupted", "stopped") for r in runs):
+            if any(r.cut_short for r in runs):
                 break
     finally:
         bar.close()
