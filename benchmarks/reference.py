@@ -34,7 +34,7 @@ def train_reference(cfg: TrainConfig, device: str = "cpu", eval_every: int = 100
     Returns the step at which 99% was first seen on an evaluation (``None`` if never)
     and the number of steps taken.
     """
-    task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.split_seed, layout=cfg.model, device=device)
+    task = make_task(cfg.op, cfg.p, cfg.train_frac, cfg.split_seed, layout=cfg.model, device=device, split=cfg.split)
     model = reference_model(cfg, task.vocab_size, task.n_classes).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
     warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / cfg.warmup_steps, 1.0))

@@ -1,13 +1,14 @@
 """Benchmarks: grok_lib's trainer against a plain PyTorch loop, timed in the same run.
 
     python benchmarks/run.py                 # B1, B2 and B3 (B3 needs CUDA)
-    python benchmarks/run.py --only B1 B2    # a selection
+    python benchmarks/run.py --only B1 B2    # a selection (B4, the transformer on a CPU, takes ~20 min)
     python benchmarks/run.py --smoke         # tiny sizes, under a minute; checks the code runs
     python benchmarks/run.py --only R1       # B2's sweep through the Ray backend (needs the cluster extra)
 
 B1  the canonical MLP (TrainConfig() defaults) to generalisation, median of 3 seeds.
 B2  a 16-run MLP sweep (p=59): stacked grok_lib against the reference loop run sequentially.
 B3  the canonical transformer (p=113) to generalisation and a 64-run sweep, on CUDA only.
+B4  the canonical transformer (p=113) to generalisation on the CPU (B3's single run), against the reference.
 R1  B2's sweep through `sweep` on a local Ray cluster against the in-process backend (cluster.py).
 
 Each measurement runs in a fresh child process (so peak memory is its own), reference and
@@ -317,6 +318,17 @@ def b3(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     return rows
 
 
+def b4(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
+    """B3's single run on the CPU: Nanda et al.'s transformer to generalisation, against the reference loop
+    (without B1's row for the reference under grok_lib's CPU settings: each row takes a quarter of an hour)."""
+    cfg = TrainConfig(model="transformer", p=23, steps=50, patience=0) if opts.smoke else \
+        TrainConfig(model="transformer", p=113, steps=opts.b3_steps, patience=0)
+    rows: list[list[Any]] = []
+    ratio, per_step, _ = compare("B4 canonical transformer", [cfg], opts, "cpu", peak, rows)
+    print(f"B4 speed-up: {ratio:.2f}x in wall time, {per_step:.2f}x per step\n", flush=True)
+    return rows
+
+
 def r1(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
     """The Ray backend against the in-process one (`cluster`); it prints its own table, with its own columns."""
     import cluster
@@ -334,7 +346,7 @@ def hardware(device: str, threads: int | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["B1", "B2", "B3", "R1"], default=["B1", "B2", "B3"])
+    parser.add_argument("--only", nargs="+", choices=["B1", "B2", "B3", "B4", "R1"], default=["B1", "B2", "B3"])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, in-process: checks that the code runs")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -352,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
           f" default kernel, {ours:.1f} GFLOP/s with grok_lib's choice (grok_lib.cpu); '% of matmul' is of"
           f" {peak:.1f}\n", flush=True)
     rows: list[list[Any]] = []
-    for name, bench in [("B1", b1), ("B2", b2), ("B3", b3), ("R1", r1)]:
+    for name, bench in [("B1", b1), ("B2", b2), ("B3", b3), ("B4", b4), ("R1", r1)]:
         if name in opts.only:
             rows += bench(opts, device, peak)
     if rows:

@@ -36,7 +36,8 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     regen.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     regen.add_argument("--store", default=None, help="results folder (default: results/ of the checkout)")
     regen.add_argument("--backend", default="local", choices=sorted(BACKENDS),
-                       help="where runs train: local (this process) or ray (a Ray cluster)")
+                       help="where runs train: local (this process), processes (worker processes side by side, "
+                            "$GROK_WORKERS of them: keeps one GPU busy) or ray (a Ray cluster)")
     regen.add_argument("--address", default=None,
                        help="with --backend ray: the head node (host:port) of a running cluster "
                             "(default: $RAY_ADDRESS, else a local cluster)")

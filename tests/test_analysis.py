@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("mem, gen, phase", [
     (None, None, "confusion"), (100, None, "memorisation"), (100, 200, "comprehension"),
-    (100, 300, "grokking"), (200, 900, "grokking"),
+    (200, 900, "comprehension"), (100, 1000, "grokking"),  # validation 4.5x, 10.1x as late (`classify`)
 ])
 def test_summary_row_phase_follows_the_stated_rule(mem, gen, phase):
     row = summary_row(run(mem, gen))
@@ -51,7 +51,7 @@ def test_majority_breaks_ties_towards_the_less_successful_phase():
 
 def test_phase_table_collects_seeds_per_cell():
     runs = [run(100, None, weight_decay=0.0, train_frac=0.3, seed=s) for s in range(3)]
-    runs += [run(100, 500, weight_decay=1.0, train_frac=0.3, seed=s) for s in range(2)]
+    runs += [run(100, 1000, weight_decay=1.0, train_frac=0.3, seed=s) for s in range(2)]
     runs += [run(100, None, weight_decay=1.0, train_frac=0.3, seed=2)]
     runs += [run(100, 150, weight_decay=1.0, train_frac=0.6, seed=0)]
     table = phase_table(summary_rows(runs))
@@ -99,8 +99,8 @@ def test_n_generalised_counts_rows_with_a_step():
 
 def test_phase_counts_lists_every_phase_per_group_in_order():
     rows = summary_rows([
-        run(100, 150, op="add", merge="sum"), run(100, 900, op="add", merge="sum"),
-        run(100, 900, op="add", merge="sum"), run(None, None, op="add", merge="concat"),
+        run(100, 150, op="add", merge="sum"), run(100, 1000, op="add", merge="sum"),
+        run(100, 1000, op="add", merge="sum"), run(None, None, op="add", merge="concat"),
         run(100, None, op="sub", merge="sum"),
     ])
     counts = phase_counts(rows, "op", "merge")
@@ -135,6 +135,6 @@ def test_every_name_the_chapters_call_is_exported():
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
                 called |= set(re.findall(r"\banalysis\.(\w+)", cell.source))
-    assert {"summary_rows", "where", "width_curve", "pair_up"} <= called
+    assert {"summary_rows", "where", "rise_then_fall", "pair_up"} <= called
     assert called <= set(analysis.__all__), sorted(called - set(analysis.__all__))
     assert all(hasattr(analysis, name) for name in analysis.__all__)

@@ -76,7 +76,7 @@ def test_cli_errors_are_one_line_that_says_what_is_valid(tiny_experiment, capsys
 def test_cli_backend_errors_are_one_line(tiny_experiment, capsys, monkeypatch):
     monkeypatch.setattr(runner_mod, "train_many", _no_training)
     err = _one_line_error(capsys, ["regenerate", "tiny_test", "--backend", "slurm"])
-    assert "--backend" in err and "slurm" in err and "local, ray" in err.replace("'", "")
+    assert "--backend" in err and "slurm" in err and "local, processes, ray" in err.replace("'", "")
     err = _one_line_error(capsys, ["regenerate", "tiny_test", "--address", "10.0.0.1:6379"])
     assert "--address" in err and "--backend ray" in err
     err = _one_line_error(capsys, ["regenerate", "tiny_test", "--backend", "ray", "--address", "127.0.0.1:1"])

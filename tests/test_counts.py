@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from grok_lib.analysis import mlp_param_count, n_train, symmetric_ceiling, train_ceiling, width_param_counts
-from grok_lib.task.data import split_indices
+from grok_lib.analysis import mlp_param_count, n_train, symmetric_ceiling, train_ceiling, transpose_freebie
+from grok_lib.task.data import make_task, split_indices
 from grok_lib.task.operations import get_operation, operation_table
 from grok_lib.training.build import build_model
 from grok_lib.training.config import TrainConfig
@@ -19,14 +19,6 @@ def test_mlp_param_count_matches_the_model():
         model = build_model(cfg, n_vocab=cfg.p if cfg.op != "s5_xy" else 120,
                             n_classes=cfg.p if cfg.op != "s5_xy" else 120)
         assert mlp_param_count(cfg) == sum(p.numel() for p in model.parameters())
-
-
-def test_width_param_counts_by_hand():
-    # concat of two 4-wide embeddings, p = 7: 7·4 + (8 + 1)·h + (h + 1)·7 = 35 + 16h
-    base = TrainConfig(p=7, d_embed=4, merge="concat", d_hidden=99)
-    assert width_param_counts(base, [2, 8]) == {2: 67, 8: 163}
-    with pytest.raises(ValueError):
-        width_param_counts(base.replace(model="transformer"), [2])
 
 
 def test_n_train_matches_the_split():
@@ -59,3 +51,15 @@ def test_train_ceiling_is_the_best_a_symmetric_function_can_do(op, p, frac, seed
     train_idx, _ = split_indices(get_operation(op).n_pairs(p), frac, seed)
     assert train_ceiling(op, p, frac, seed) == pytest.approx(_best_symmetric_accuracy(op, p, train_idx))
     assert (train_ceiling(op, p, frac, seed) == 1.0) == (op == "add")
+
+
+def test_transpose_freebie_is_the_mirrored_share_of_held_out_cells():
+    cfg = TrainConfig(p=11, train_frac=0.4, seed=5)
+    task = make_task("add", 11, 0.4, 5)
+    train = set(zip(task.a[task.train_idx].tolist(), task.b[task.train_idx].tolist(), strict=True))
+    held = list(zip(task.a[task.val_idx].tolist(), task.b[task.val_idx].tolist(), strict=True))
+    by_hand = sum((b, a) in train for a, b in held) / len(held)  # + is commutative: a mirror has the same answer
+    assert transpose_freebie(cfg) == by_hand
+    assert 0.25 < by_hand < 0.55
+    assert transpose_freebie(cfg.replace(split="symmetric")) == 0.0
+    assert transpose_freebie(cfg.replace(op="sub")) < by_hand  # a - b = b - a only when 2(a - b) = 0

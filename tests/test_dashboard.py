@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
+import torch
 
+from grok_lib.analysis.mechanism.fourier import frequency_norms
 from grok_lib.presentation.lab import DEFAULTS, Lab
 from grok_lib.presentation.lab_figure import Kept, draw, legend_labels
+from grok_lib.presentation.lab_inside import Spectrum, embedding_norms
 from grok_lib.presentation.lab_settings import describe, tell_apart
 from grok_lib.presentation.style import KEPT_COLORS, TRAIN, VAL
 from grok_lib.task.operations import OPERATIONS
@@ -202,3 +206,52 @@ def test_describe_names_the_settings():
     assert "transformer" in describe(TrainConfig(model="transformer"))
     assert tell_apart([cfg, cfg.replace(seed=4, steps=500)]) == ["seed 3, 10,000 steps", "seed 4, 500 steps"]
     assert tell_apart([cfg, cfg]) == ["", ""]
+
+
+# ---- the inside: the embedding's spectrum while the run trains ----------------------------------
+
+def test_inside_shows_the_spectrum_of_the_last_checkpoint(lab):
+    lab.set(steps=40)
+    lab.run_button.click()
+    assert lab.wait(30) and lab.error is None
+    assert lab.last_config.checkpoint_every == lab.log_every  # the lab asked for checkpoints...
+    assert lab.result.checkpoints == {}  # ...and dropped each once read
+    spectrum = lab.inside.spectrum
+    assert spectrum.step == lab.history["step"][-1] == 40 and len(spectrum.norms) == 11 // 2
+    final = lab.result.state_dict["W_E"][0, :11]
+    assert spectrum.norms == pytest.approx(frequency_norms(final)[1:].tolist(), rel=2e-3)  # float16 checkpoint
+    assert spectrum.initial != spectrum.norms
+    with_inside = lab.image.value
+    lab.inside.toggle.value = False  # redraws at once, without the panel
+    assert lab.inside.current() is None and len(lab.image.value) < len(with_inside)
+    lab.run_button.click()
+    assert lab.wait(30) and lab.last_config.checkpoint_every == 0 and lab.inside.spectrum is None
+
+
+def test_inside_panel_draws_the_spectrum_over_step_0():
+    spectrum = Spectrum(500, [1.0, 4.0, 0.5], [2.0, 2.0, 2.0])
+    fig = draw(HIST, [], TrainConfig(p=7), budget=500, spectrum=spectrum, inside=True)
+    ax = fig.axes[3]  # after accuracy, loss and weight norm
+    assert [p.get_height() for p in ax.patches] == [2.0, 2.0, 2.0, 1.0, 4.0, 0.5]
+    assert "step 500" in ax.get_title()
+    assert fig.get_size_inches()[1] > draw(HIST, [], TrainConfig(p=7)).get_size_inches()[1]
+    empty = draw(None, budget=500, inside=True).axes[3]  # before the first checkpoint: an empty panel
+    assert not empty.patches and "next checkpoint" in empty.get_title()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    kept = [Kept(c, HIST) for c in FAR_APART]
+    fig = draw(HIST, kept, FAR_APART[-1], budget=3000, spectrum=spectrum, inside=True)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    inside_box = fig.axes[3].get_tightbbox(renderer)
+    assert all(inside_box.y1 <= p.get_tightbbox(renderer).y0 for p in fig.axes[:3])  # under the panels' labels
+    assert fig.legends[0].get_window_extent(renderer).y1 <= inside_box.y0  # and above the legend of kept runs
+    assert fig.bbox.y0 <= fig.legends[0].get_window_extent(renderer).y0
+
+
+def test_embedding_norms_find_a_planted_frequency():
+    x = torch.arange(13, dtype=torch.float64)[:, None]
+    w_e = torch.cat([torch.cos(2 * math.pi * 4 * x / 13 + torch.rand(1, 6)), torch.zeros(2, 6)])  # + op and = rows
+    norms = embedding_norms({"W_E": w_e[None].half()}, 13)
+    assert len(norms) == 6 and max(range(6), key=norms.__getitem__) == 3  # frequency 4
+    assert sum(norms) == pytest.approx(norms[3], rel=1e-2)

@@ -64,3 +64,12 @@ def test_runs_table_has_one_column_per_run():
     assert rows["generalised / memorised"] == ["3.0×", "3.0×"]
     assert rows["wall time"] == ["3 s", "13 s"]
     assert rows["device (threads)"] == ["cpu: test (2)", "cpu: test (2)"]
+
+
+def test_say_fills_in_the_numbers():
+    from grok_lib.presentation.notebook import say
+
+    out = say("Memorised at step {mem:,}, {acc:.1f}% right.", mem=12345, acc=29.83, unused=1)
+    assert out.data == "Memorised at step 12,345, 29.8% right."
+    with pytest.raises(KeyError):
+        say("{missing}")

@@ -55,14 +55,16 @@ def rendered(fig: Figure) -> Figure:
 def test_accuracy_panels_one_panel_per_run_spare_panels_hidden():
     fig = rendered(sweep_plots.accuracy_panels({"wd 0": NEVER, "wd 1": GROKS, "wd 3": GROKS}, ncols=2, title="T"))
     assert len(fig.axes) == 4
-    shown = [ax for ax in fig.axes if ax.get_visible()]
+    shown = [ax for ax in fig.axes if ax.axison]
     assert [ax.get_title() for ax in shown] == ["wd 0", "wd 1", "wd 3"]
-    assert not fig.axes[3].get_visible()
+    assert not fig.axes[3].axison and legend_texts(fig.axes[3]) == ["train", "validation"]  # in the spare slot
     for ax in shown:
         colors = [line.get_color() for line in ax.lines[:2]]
         assert colors == [TRAIN, VAL] and ax.get_xscale() == "log"
-    assert legend_texts(fig.axes[0]) == ["train", "validation"]
+    assert fig.axes[0].get_legend() is None
     assert suptitle(fig) == "T"
+    full = rendered(sweep_plots.accuracy_panels({"wd 0": NEVER, "wd 1": GROKS}, ncols=2))  # no spare slot
+    assert legend_texts(full.axes[0]) == ["train", "validation"]
     # the run that never generalises has a memorisation mark only, the one that groks has both
     assert [t.get_text().split("\n")[0] for t in fig.axes[0].texts] == ["memorised"]
     assert [t.get_text().split("\n")[0] for t in fig.axes[1].texts] == ["memorised", "generalised"]
@@ -85,7 +87,17 @@ def test_optimizer_dynamics_four_quantities_one_colour_per_optimiser():
         assert [line.get_color() for line in ax.lines] == [series_color(0), series_color(1)]
     assert np.allclose(fig.axes[1].lines[1].get_ydata(), NEVER.history["weight_norm"])
     assert [ax.get_xlabel() for ax in fig.axes] == ["", "", "optimisation step", "optimisation step"]
-    assert legend_texts(fig.axes[0]) == ["adamw", "sgd"] and suptitle(fig) == "opt"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["adamw", "sgd"] and suptitle(fig) == "opt"
+    assert all(ax.get_legend() is None for ax in fig.axes)  # one legend, below the panels, off the curves
+    assert all(not ax.patches for ax in fig.axes)  # no warm-up asked for: none shaded
+
+
+def test_optimizer_dynamics_shades_the_warm_up_on_every_panel():
+    fig = rendered(sweep_plots.optimizer_dynamics({"adamw": GROKS}, warmup=10))
+    for ax in fig.axes:
+        (span,) = ax.patches
+        assert (span.get_x(), span.get_x() + span.get_width()) == (1, 10)
+    assert "10 steps" in fig.axes[2].texts[0].get_text()
 
 
 # ---- timing against a setting ----------------------------------------------------------------
@@ -118,9 +130,12 @@ def test_timing_vs_draws_never_generalised_as_open_markers_on_the_budget():
     assert len(budget_lines) == 1
     medians = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.lines
                if not line.get_label().startswith("_")}
-    assert medians["validation ≥ 99% (generalised)"] == ([0.3], [500.0])  # no median where most never got there
-    assert medians["train ≥ 99% (memorised)"] == ([0.3, 0.6], [50.0, 50.0])
-    assert legend_texts(ax) == ["train ≥ 99% (memorised)", "validation ≥ 99% (generalised)"]
+    assert medians["validation ≥ 99%\n(generalised)"] == ([0.3], [500.0])  # no median where most never got there
+    assert medians["train ≥ 99%\n(memorised)"] == ([0.3, 0.6], [50.0, 50.0])
+    assert legend_texts(ax) == ["train ≥ 99%\n(memorised)", "validation ≥ 99%\n(generalised)",
+                                "budget\n(open: not reached)"]
+    # the legend sits beside the axes, over none of the data
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("fraction", "optimisation step", "when")
     assert ax.get_yscale() == "log"
 
@@ -146,13 +161,22 @@ def test_phase_diagram_colours_cells_by_majority_and_counts_seeds():
     cmap = ax.images[0].get_cmap()
     for i, phase in enumerate(PHASE_ORDER):
         assert np.allclose(cmap(i / (len(PHASE_ORDER) - 1)), to_rgba(PHASE_COLORS[phase]))
-    assert sorted(t.get_text() for t in ax.texts) == ["1C", "2G\n1M", "3M"]
+    assert sorted(t.get_text() for t in ax.texts) == ["1C", "2G 1M", "3M"]
+    assert all(t.get_fontsize() >= 9 for t in ax.texts)
+    # the counts in black on every phase colour of the palette: it contrasts more than white on each
+    assert {to_rgba(t.get_color()) for t in ax.texts} == {to_rgba("k")}
     assert [t.get_text() for t in ax.get_xticklabels()] == ["30%", "60%"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1"]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("fraction shown", "weight decay", "phases")
     assert legend_texts(ax) == [f"{p} ({PHASE_ABBREV[p]})" for p in PHASE_ORDER[::-1]]
     handles = ax.get_legend().legend_handles
     assert [tuple(h.get_facecolor()) for h in handles] == [to_rgba(PHASE_COLORS[p]) for p in PHASE_ORDER[::-1]]
+
+
+@pytest.mark.parametrize("background, text", [("#000000", "#fff"), ("#ffffff", "k"), ("#0000ff", "#fff"),
+                                              ("#ffff00", "k")])
+def test_cell_text_takes_the_colour_that_contrasts_more(background, text):
+    assert to_rgba(sweep_plots._text_on(background)) == to_rgba(text)
 
 
 def test_step_grid_medians_dashes_and_blanks():
@@ -188,39 +212,6 @@ def test_seed_spread_when_no_seed_got_there():
     ax = sweep_plots.seed_spread([None, None], BUDGET).axes[0]
     assert not ax.patches and not ax.lines
     assert ax.get_title() == "2 seeds, 2 never within 1,000 steps"
-
-
-def test_paired_steps_put_nevers_beyond_the_budget_one_colour_per_group():
-    pairs = [(100, 200), (None, 300), (400, None)]
-    fig = rendered(sweep_plots.paired_steps(pairs, ("sum", "concat"), BUDGET, groups=["a", "a", "b"], title="pairs"))
-    ax = fig.axes[0]
-    assert len(ax.collections) == 2
-    a, b = (c.get_offsets() for c in ax.collections)
-    assert np.allclose(a, [[100, 200], [BUDGET * 1.15, 300]]) and np.allclose(b, [[400, BUDGET * 1.15]])
-    assert [tuple(c.get_facecolors()[0][:3]) for c in ax.collections] == [to_rgba(series_color(k))[:3]
-                                                                         for k in (0, 1)]
-    diagonal = ax.lines[0]
-    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
-    assert legend_texts(ax) == ["a", "b"]
-    assert ax.get_xlabel() == "sum: step of generalisation" and ax.get_ylabel() == "concat: step of generalisation"
-    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.get_title() == "pairs"
-    assert sweep_plots.paired_steps(pairs, ("x", "y"), BUDGET).axes[0].get_legend() is None  # no groups, no legend
-
-
-def test_curve_vs_curves_markers_and_named_lines():
-    xs = {"noise 0": [8, 16, 32], "noise 0.2": [8, 16, 32, 64]}
-    ys = {"noise 0": [1.0, 0.5, 0.2], "noise 0.2": [2.0, 3.0, 1.0, 0.5]}
-    fig = rendered(sweep_plots.curve_vs(xs, ys, "width", "test loss", vlines={"interpolation": 16}, logy=True,
-                                        title="curves"))
-    ax = fig.axes[0]
-    curves = [line for line in ax.lines if line.get_marker() == "o"]
-    assert [list(c.get_ydata()) for c in curves] == [ys["noise 0"], ys["noise 0.2"]]
-    assert [c.get_color() for c in curves] == [series_color(0), series_color(1)]
-    assert [t.get_text() for t in ax.texts] == ["interpolation"]
-    assert legend_texts(ax) == ["noise 0", "noise 0.2"]
-    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("width", "test loss", "curves")
-    assert sweep_plots.curve_vs(xs, ys, "w", "l", logx=False).axes[0].get_xscale() == "linear"
 
 
 @pytest.mark.parametrize("value, key, text", [(0.3, "train_frac", "30%"), (0.1, "label_noise", "10%"),

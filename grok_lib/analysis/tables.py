@@ -13,12 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from grok_lib.analysis.phases import PHASES, THRESHOLD, classify, grokking_summary
+from grok_lib.analysis.phases import GROK_RATIO, PHASES, THRESHOLD, classify, grokking_summary
 from grok_lib.task.operations import get_operation
 from grok_lib.training.record import Run
 
 
-def summary_row(run: Run, threshold: float = THRESHOLD, grok_factor: float = 2.0) -> dict[str, Any]:
+def summary_row(run: Run, threshold: float = THRESHOLD, grok_factor: float = GROK_RATIO) -> dict[str, Any]:
     """One run as a flat row: the config fields that vary in sweeps, then what happened."""
     cfg, hist = run.config, run.history
     s = grokking_summary(hist, threshold)

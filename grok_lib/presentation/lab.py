@@ -2,7 +2,8 @@
 
 ``grok_lib.presentation.lab.lab()`` displays one `Lab`. Training runs in a background thread, so
 the notebook stays responsive and **Stop** is seen within one step; the figure (`lab_figure.draw`:
-accuracy, loss and weight norm against a log step axis) is rendered to PNG and shown in an
+accuracy, loss and weight norm against a log step axis, and with **show the inside** ticked the
+embedding's Fourier spectrum as the run groks, `lab_inside`) is rendered to PNG and shown in an
 ipywidgets `Image`, which displays the same way in Jupyter, JupyterLab, VS Code and Colab. The image
 spans the output's width with no side margins (a widget's default 2px margins beside ``width: 100%``
 would overflow it and put a scrollbar under the figure). **Keep** stores a finished run so the next
@@ -11,7 +12,7 @@ runs are drawn over it; **Clear** forgets the kept ones. Numbers are typed into 
 
 Works with ipywidgets 7.7 (Colab) and 8.x: it uses only widgets, traits and methods that
 both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``, ``Layout``,
-``Text(continuous_update=False)``).
+``Text(continuous_update=False)``, ``Checkbox``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import ipywidgets as W
 from grok_lib.analysis.phases import grokking_summary
 from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
 from grok_lib.presentation.lab_inputs import Reading, SliderBox, in_range
+from grok_lib.presentation.lab_inside import Inside
 from grok_lib.presentation.lab_settings import DEFAULTS, MODEL_CHOICES, OPTIMIZER_CHOICES, QUICK, chapter_presets
 from grok_lib.presentation.style import ERROR
 from grok_lib.task.operations import OPERATIONS, P_MAX, P_MIN
@@ -38,11 +40,12 @@ class Lab:
     """The live lab's widgets and logic. ``Lab().widget`` is the box to display.
 
     ``quick=True`` starts from a tiny task (p=11, 60 steps) for tests. ``redraw_every`` is the
-    wall-clock interval between figure redraws while training (seconds).
+    wall-clock interval between figure redraws while training (seconds). ``inside`` ticks **show the
+    inside** (the embedding's spectrum) at the start.
     """
 
     def __init__(self, quick: bool = False, device: str | None = None, redraw_every: float = 0.4,
-                 log_every: int = 25):
+                 log_every: int = 25, inside: bool = True):
         d = QUICK if quick else DEFAULTS
         self.device = resolve_device(device)
         self.redraw_every = redraw_every
@@ -61,6 +64,7 @@ class Lab:
         self._done = threading.Event()  # the training thread has finished
         self._draws = 0
         self._step, self._final = 0, None
+        self.inside = Inside(inside)
 
         wide = {"description_width": "110px"}
         lay, slid = W.Layout(width="330px"), W.Layout(width="250px")
@@ -89,7 +93,7 @@ class Lab:
         self.progress = W.IntProgress(value=0, min=0, max=d["steps"], layout=W.Layout(width="330px"))
         self.status = W.HTML(value="Ready: press <b>Run</b>.")
         self.message = W.HTML(value="")
-        self.image = W.Image(value=png(draw(None, budget=d["steps"])), format="png",
+        self.image = W.Image(value=png(draw(None, budget=d["steps"], inside=inside)), format="png",
                              layout=W.Layout(width="100%", max_width="1000px", margin="2px 0"))
 
         self.run_button.on_click(lambda _: self.run())
@@ -100,13 +104,14 @@ class Lab:
             typed.observe(self._check)
         for control in (self.op, self.p, self.model, self.optimizer, self.steps, self.seed):
             control.observe(self._check, names="value")
+        self.inside.toggle.observe(lambda _: None if self.running else self.redraw(), names="value")
 
         self.presets = chapter_presets()
         self.preset = W.Dropdown(options=["(your own settings)", *self.presets], value="(your own settings)",
                                  description="preset", style=wide, layout=lay)
         self.preset.observe(self._apply_preset, names="value")
         controls = W.VBox([self.preset, self.op, self.p, self.train_frac.widget, self.weight_decay.widget,
-                           self.model, self.optimizer, self.lr.widget, self.steps, self.seed])
+                           self.model, self.optimizer, self.lr.widget, self.steps, self.seed, self.inside.toggle])
         buttons = W.HBox([self.run_button, self.stop_button, self.keep_button, self.clear_button])
         self.widget = W.VBox([controls, buttons, W.HBox([self.progress, self.status]), self.message, self.image])
 
@@ -160,7 +165,7 @@ class Lab:
         self.message.value = ""
         self.error = None
         try:
-            cfg = self.config()
+            cfg = self.inside.configure(self.config())  # with checkpoints when the inside is shown
         except (ValueError, TypeError) as e:
             self._show_error(str(e))
             return
@@ -218,6 +223,7 @@ class Lab:
         with self._lock:
             self.history = snapshot(runs[0].history)
             self._step = step
+        self.inside.update(runs)
         self._dirty.set()
 
     def _draw_loop(self, done: threading.Event) -> None:
@@ -248,6 +254,7 @@ class Lab:
             self.result = train(cfg, device=self.device, progress=False, callback=self._callback, stop=self._stop)
             with self._lock:
                 self.history = snapshot(self.result.history)
+            self.inside.update([self.result])  # the last checkpoint comes after the last logged step
             status = self.result.meta.get("status")
             s = grokking_summary(self.history)
             done = {"stopped": "Stopped", "early_stop": "Done (held ≥ 99% validation, stopped early)"}.get(
@@ -271,7 +278,8 @@ class Lab:
             with self._lock:
                 hist = self.history
             cfg = self.last_config
-            self.image.value = png(draw(hist, self.kept, cfg, budget=cfg.steps if cfg else None))
+            self.image.value = png(draw(hist, self.kept, cfg, budget=cfg.steps if cfg else None,
+                                        spectrum=self.inside.current(), inside=self.inside.enabled))
             self._draws += 1
 
 

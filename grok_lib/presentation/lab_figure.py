@@ -1,7 +1,8 @@
-"""The live lab's picture: accuracy, loss and weight norm of the current run over the kept ones.
+"""The live lab's picture: accuracy, loss and weight norm of the current run over the kept ones,
+and under them, when the lab shows the inside, the embedding's Fourier spectrum (`lab_inside`).
 
 Drawn on a matplotlib `Figure` (no pyplot state), so the lab's drawing thread can render it
-while the notebook goes on. Kept runs are named in one legend under the three panels, by the
+while the notebook goes on. Kept runs are named in one legend under the panels, by the
 settings that set them apart, so the labels stay short and the legend is never cut by the frame.
 """
 
@@ -12,13 +13,16 @@ from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from grok_lib.presentation.lab_inside import Spectrum
 from grok_lib.presentation.lab_settings import describe, tell_apart
 from grok_lib.presentation.run_plots import to_png
-from grok_lib.presentation.style import GRID_ALPHA, KEPT_COLORS, NORM, TRAIN, VAL
+from grok_lib.presentation.style import FAINT, GRID_ALPHA, KEPT_COLORS, NORM, PHASE_COLORS, TRAIN, VAL
 from grok_lib.training.config import TrainConfig
 
 WIDTH, PANELS_HEIGHT = 11.0, 3.4  # inches: the frame without a legend of kept runs
+SPECTRUM_HEIGHT = 2.3  # inches added by the spectrum panel
 LEGEND_FONT = 7
 
 
@@ -47,10 +51,11 @@ def legend_labels(kept: Sequence[Kept], config: TrainConfig | None, current: boo
 
 
 def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), config: TrainConfig | None = None,
-         budget: int | None = None) -> Figure:
+         budget: int | None = None, spectrum: Spectrum | None = None, inside: bool = False) -> Figure:
     """The lab's picture: accuracy, loss and weight norm against step (log), current run in
     blue (train) and red (validation), kept runs in other colours (train dashed); ``config``,
-    the current run's settings, makes the title."""
+    the current run's settings, makes the title. With ``inside``, a panel underneath shows
+    ``spectrum`` (empty until the first checkpoint)."""
     fig = Figure(figsize=(WIDTH, PANELS_HEIGHT))
     ax_acc, ax_loss, ax_norm = fig.subplots(1, 3)
     for i, k in enumerate(kept):
@@ -84,14 +89,36 @@ def draw(history: dict[str, list[float]] | None, kept: Sequence[Kept] = (), conf
     if kept:
         labels = legend_labels(kept, config, current)
         legend_height = _legend_below(fig, ax_norm.lines, labels)
-    height = PANELS_HEIGHT + legend_height
+    below = legend_height + (SPECTRUM_HEIGHT if inside else 0.0)
+    height = PANELS_HEIGHT + below
     top = PANELS_HEIGHT * (0.14 if config else 0.05)  # inches above the panels, for the title
     fig.set_size_inches(WIDTH, height)
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=(0.5 + legend_height) / height, top=1 - top / height,
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=(0.5 + below) / height, top=1 - top / height,
                         wspace=0.28)
+    if inside:  # between the panels' axis labels and the legend of kept runs
+        ax = fig.add_axes((0.06, (legend_height + 0.45) / height, 0.93, (SPECTRUM_HEIGHT - 0.8) / height))
+        _spectrum_panel(ax, spectrum)
     if config:
         fig.suptitle(describe(config), fontsize=10)
     return fig
+
+
+def _spectrum_panel(ax, spectrum: Spectrum | None) -> None:
+    """Norm of the embedding per Fourier frequency now (green bars) over its values at step 0 (grey)."""
+    ax.set_xlabel("frequency k of the embedding's Fourier basis (cos and sin of 2πkx/p)")
+    ax.set_ylabel("norm")
+    ax.grid(alpha=GRID_ALPHA, axis="y")
+    if spectrum is None:
+        ax.set_title("inside: the embedding's norm per frequency, at the next checkpoint", fontsize=9)
+        return
+    k = list(range(1, len(spectrum.norms) + 1))
+    ax.bar(k, spectrum.initial, width=0.9, color=FAINT, label="step 0")
+    ax.bar(k, spectrum.norms, width=0.5, color=PHASE_COLORS["comprehension"], label=f"step {spectrum.step:,}")
+    ax.set_xlim(0.3, len(k) + 0.7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=LEGEND_FONT, loc="upper right", ncol=2)
+    ax.set_title(f"inside: the embedding's norm per Fourier frequency at step {spectrum.step:,} "
+                 "(after grokking a ± b, a few tall bars: the key frequencies)", fontsize=9)
 
 
 def _legend_below(fig: Figure, handles: list, labels: list[str]) -> float:

@@ -14,6 +14,19 @@ from grok_lib.training.build import count_parameters
 from grok_lib.training.record import Run
 
 
+def say(text: str, **values: Any) -> Any:
+    """A paragraph that quotes measured numbers, as Markdown output: ``{name:fmt}`` fields (as in
+    `str.format`) are filled from ``values`` (which may hold more than the text uses).
+
+    A ``{glue:text}`` role in a Markdown cell is filled in only by the book build; opened in Jupyter
+    or Colab it shows as the raw role. A paragraph made by `say` reads the same everywhere (the book
+    folds the code cell that makes it, tagged ``hide-input``), and nbval compares its text like any
+    other output."""
+    from IPython.display import Markdown
+
+    return Markdown(text.format(**values))
+
+
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Hand a result to the book's text (``{glue:text}`name```) through myst-nb.
 
@@ -45,11 +58,16 @@ def run_milestones(run: Run) -> dict[str, float | int | None]:
     }
 
 
+def milestones(prefix: str, run: Run) -> dict[str, float | int | None]:
+    """`run_milestones` with each name prefixed (``{prefix}_mem``, ...), ready for `say`."""
+    return {f"{prefix}_{name}": value for name, value in run_milestones(run).items()}
+
+
 def glue_milestones(prefix: str, run: Run) -> None:
     """Glue `run_milestones` as ``{prefix}_mem``, ``{prefix}_gen``, ..., so the text quotes the
     stored run rather than typed numbers."""
-    for name, value in run_milestones(run).items():
-        glue(f"{prefix}_{name}", value, display=False)
+    for name, value in milestones(prefix, run).items():
+        glue(name, value, display=False)
 
 
 def runs_table(runs: dict[str, Run]) -> str:

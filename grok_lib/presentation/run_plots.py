@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from grok_lib.analysis.phases import grokking_summary
 from grok_lib.presentation.style import GRID_ALPHA, HELD_OUT, NORM, PAPER, TRAIN, VAL, cyclic_colors, series_color
-from grok_lib.task.data import split_indices
+from grok_lib.task.data import split_pairs
 from grok_lib.task.operations import get_operation, operation_table
 from grok_lib.training.record import Run
 
@@ -30,14 +30,18 @@ def _steps(hist: Mapping[str, Sequence[float]]) -> np.ndarray:
     return np.maximum(np.asarray(hist["step"], dtype=float), 1)
 
 
-def mark_phases(ax: Axes, run: Run | Mapping[str, Sequence[float]]) -> None:
-    """Dashed lines where train and validation accuracy first reach 99%."""
+def mark_phases(ax: Axes, run: Run | Mapping[str, Sequence[float]], labels: bool = True) -> None:
+    """Dashed lines where train and validation accuracy first reach 99%, and (with ``labels``) their
+    steps written one above the other at the left, where an accuracy curve is still at chance and
+    the two labels cannot run into each other however close the lines are."""
     s = grokking_summary(_history(run))
-    for step, color, label in [(s.memorised_at, TRAIN, "memorised"), (s.generalised_at, VAL, "generalised")]:
+    marks = [(s.memorised_at, TRAIN, "memorised"), (s.generalised_at, VAL, "generalised")]
+    for row, (step, color, label) in enumerate(marks):
         if step is not None:
             ax.axvline(max(step, 1), color=color, ls="--", lw=1, alpha=0.7)
-            ax.annotate(f"{label}\nstep {step:,}", (max(step, 1), 0.5), xycoords=("data", "axes fraction"),
-                        xytext=(4, 0), textcoords="offset points", fontsize=8, color=color)
+            if labels:
+                ax.text(0.04, 0.66 - 0.1 * row, f"{label}: step {step:,}", transform=ax.transAxes, fontsize=9,
+                        color=color)
 
 
 def curves(ax: Axes, run: Run | Mapping[str, Sequence[float]], kind: str = "acc", label: str = "",
@@ -57,7 +61,7 @@ def curves(ax: Axes, run: Run | Mapping[str, Sequence[float]], kind: str = "acc"
         ax.set_ylabel("cross-entropy loss")
         ax.set_yscale("log")
     if marks:
-        mark_phases(ax, hist)
+        mark_phases(ax, hist, labels=kind == "acc")
     ax.grid(alpha=GRID_ALPHA, which="both")
 
 
@@ -65,10 +69,10 @@ def plot_run(run: Run | Mapping[str, Sequence[float]], title: str = "", norm: bo
     """The standard grokking picture: accuracy, loss and (optionally) total weight norm."""
     hist = _history(run)
     n = 3 if norm else 2
-    fig = Figure(figsize=(4.2 * n, 3.4), layout="constrained")
+    fig = Figure(figsize=(2.8 * n, 2.9), layout="constrained")  # 8.4 in: the page's width, so text keeps its size
     axes = fig.subplots(1, n)
     curves(axes[0], hist, "acc")
-    axes[0].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="upper left", fontsize=9)  # where training accuracy is still at chance
     curves(axes[1], hist, "loss")
     if norm:
         weight_norm(axes[2], hist)
@@ -84,13 +88,13 @@ def weight_norm(ax: Axes, run: Run | Mapping[str, Sequence[float]], label: str |
     ax.set_xscale("log")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel("total weight norm ‖w‖")
-    mark_phases(ax, hist)
+    mark_phases(ax, hist, labels=False)
     ax.grid(alpha=GRID_ALPHA, which="both")
 
 
 def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = None, title: str = "") -> Figure:
     """One metric for several labelled runs on one log-step axis."""
-    fig = Figure(figsize=(6, 3.6), layout="constrained") if ax is None else ax.figure
+    fig = Figure(figsize=(7, 3.4), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()
     for i, (label, run) in enumerate(runs.items()):
         hist = _history(run)
@@ -100,7 +104,7 @@ def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = No
         ax.set_yscale("log")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel(kind.replace("_", " "))
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.grid(alpha=GRID_ALPHA, which="both")
     if title:
         ax.set_title(title)
@@ -108,7 +112,7 @@ def compare(runs: Mapping[str, Run], kind: str = "val_acc", ax: Axes | None = No
 
 
 def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0, ax: Axes | None = None,
-                max_labels: int = 0) -> Figure:
+                max_labels: int = 0, split: str = "ordered") -> Figure:
     """The operation's table as an image: row a, column b, colour a∘b. With ``train_frac``, the cells held
     out of training are drawn in dark grey (the title says so), a colour no value takes on the cyclic map;
     cells the table does not have (division's b = 0) stay blank."""
@@ -119,7 +123,7 @@ def table_image(op: str, p: int, train_frac: float | None = None, seed: int = 0,
     grid[a.numpy(), b.numpy()] = c.numpy()
     held = np.full((n, n), np.nan)
     if train_frac is not None:
-        _, val = split_indices(len(c), train_frac, seed)
+        _, val = split_pairs(a, b, train_frac, seed, split)
         held[a[val].numpy(), b[val].numpy()] = 1.0
     fig = Figure(figsize=(4.2, 4.0), layout="constrained") if ax is None else ax.figure
     ax = ax or fig.subplots()

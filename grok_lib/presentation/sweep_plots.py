@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, LogNorm, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -22,7 +22,6 @@ from grok_lib.presentation.style import (
     GRID_ALPHA,
     MUTED,
     NOT_TRIED,
-    ON_PHASE,
     PAPER,
     PHASE_ABBREV,
     PHASE_COLORS,
@@ -43,20 +42,26 @@ def _fmt(x: Any, key: str = "") -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def accuracy_panels(runs: Mapping[str, Run], ncols: int | None = None, title: str = "") -> Figure:
-    """Train and validation accuracy of several runs, one small panel each, shared axes."""
+def accuracy_panels(runs: Mapping[str, Run], ncols: int | None = None, title: str = "",
+                    figsize: tuple[float, float] | None = None) -> Figure:
+    """Train and validation accuracy of several runs, one small panel each, shared axes; the legend
+    in the first spare slot of the grid if there is one."""
     n = len(runs)
     ncols = ncols or n
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(2.9 * ncols, 2.5 * nrows + 0.3), layout="constrained")
+    fig = Figure(figsize=figsize or (2.9 * ncols, 2.5 * nrows + 0.3), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
     for ax, (label, run) in zip(axes, runs.items(), strict=False):
         curves(ax, run, "acc", marks=True)
         ax.set_title(label, fontsize=9)
         ax.label_outer()
-    for ax in axes[n:]:
+    for ax in axes[n + 1:]:
         ax.set_visible(False)
-    axes[0].legend(loc="upper left", fontsize=7)
+    if n < len(axes):  # a spare slot: the legend goes there, off the curves
+        axes[n].axis("off")
+        axes[n].legend(*axes[0].get_legend_handles_labels(), loc="center", fontsize=9, frameon=False)
+    else:
+        axes[0].legend(loc="upper left", fontsize=9)
     if title:
         fig.suptitle(title)
     return fig
@@ -82,14 +87,14 @@ def timing_vs(rows: Sequence[Mapping[str, Any]], x: str = "train_frac", budget: 
     """When training and validation accuracy first reach 99%, against a config field.
 
     Each seed is a dot; lines join medians. A run that never generalised within its budget is
-    drawn as an open marker on the budget line.
+    drawn as an open marker on the budget line. The legend sits beside the axes, off the data.
     """
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    fig = Figure(figsize=(8, 3.5), layout="constrained")
     ax = fig.subplots()
     budget = budget or max(r["steps"] for r in rows)
     xs = sorted({r[x] for r in rows})
-    for key, color, label in [("memorised_at", TRAIN, "train ≥ 99% (memorised)"),
-                              ("generalised_at", VAL, "validation ≥ 99% (generalised)")]:
+    for key, color, label in [("memorised_at", TRAIN, "train ≥ 99%\n(memorised)"),
+                              ("generalised_at", VAL, "validation ≥ 99%\n(generalised)")]:
         med_x, med_y = [], []
         for xv in xs:
             vals = [r[key] for r in rows if r[x] == xv]
@@ -104,23 +109,26 @@ def timing_vs(rows: Sequence[Mapping[str, Any]], x: str = "train_frac", budget: 
                 med_x.append(xv)
                 med_y.append(float(np.median(hit)))
         ax.plot(med_x, med_y, color=color, label=label)
-    ax.axhline(budget, color=REFERENCE, lw=0.8, ls=":")
-    ax.annotate("budget (open: not reached)", (xs[0], budget), xytext=(0, 3), textcoords="offset points",
-                fontsize=7)
-    ax.set_yscale("log")
-    ax.set_xlabel(xlabel or x.replace("_", " "))
-    ax.set_ylabel("optimisation step")
-    ax.legend(fontsize=8, loc="center right")
+    ax.axhline(budget, color=REFERENCE, lw=0.8, ls=":", label="budget\n(open: not reached)")
+    ax.set(yscale="log", xlabel=xlabel or x.replace("_", " "), ylabel="optimisation step")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.grid(alpha=GRID_ALPHA, which="both")
     if ax_title:
         ax.set_title(ax_title, fontsize=10)
     return fig
 
+def _text_on(color: str) -> str:
+    """Black or white, whichever contrasts more with ``color`` (WCAG relative luminance)."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return REFERENCE if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else PAPER
+
 
 def phase_diagram(table: PhaseTable, title: str = "", row_label: str | None = None,
                   col_label: str | None = None) -> Figure:
-    """Each cell coloured by the majority phase of its seeds and labelled with the counts."""
-    fig = Figure(figsize=(1.05 * len(table.cols) + 2.6, 0.62 * len(table.rows) + 1.6), layout="constrained")
+    """Each cell coloured by the majority phase of its seeds and labelled with the counts
+    (in black or white, whichever reads better on the cell's colour)."""
+    fig = Figure(figsize=(1.0 * len(table.cols) + 2.9, 0.6 * len(table.rows) + 1.4), layout="constrained")
     ax = fig.subplots()
     codes = np.full((len(table.rows), len(table.cols)), np.nan)
     cmap = ListedColormap([PHASE_COLORS[p] for p in PHASE_ORDER])
@@ -131,29 +139,30 @@ def phase_diagram(table: PhaseTable, title: str = "", row_label: str | None = No
                 continue
             maj = table.majority(r, c)
             codes[i, j] = PHASE_ORDER.index(maj)
-            text = "\n".join(f"{phases.count(p)}{PHASE_ABBREV[p]}" for p in PHASE_ORDER[::-1] if phases.count(p))
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=ON_PHASE)
+            text = " ".join(f"{phases.count(p)}{PHASE_ABBREV[p]}" for p in PHASE_ORDER[::-1] if phases.count(p))
+            ax.text(j, i, text, ha="center", va="center", fontsize=10, color=_text_on(PHASE_COLORS[maj]))
     ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(PHASE_ORDER) - 0.5, aspect="auto", origin="lower")
     ax.set_xticks(range(len(table.cols)), [_fmt(c, table.col_key) for c in table.cols])
     ax.set_yticks(range(len(table.rows)), [_fmt(r, table.row_key) for r in table.rows])
     ax.set_xlabel(col_label or table.col_key.replace("_", " "))
     ax.set_ylabel(row_label or table.row_key.replace("_", " "))
     handles = [Patch(color=PHASE_COLORS[p], label=f"{p} ({PHASE_ABBREV[p]})") for p in PHASE_ORDER[::-1]]
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.legend(handles=handles, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
 
 
 def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, value: str = "generalised_at",
-              row_labels: Mapping[Any, str] | None = None, title: str = "") -> Figure:
+              row_labels: Mapping[Any, str] | None = None, title: str = "",
+              figsize: tuple[float, float] | None = None) -> Figure:
     """A table-as-picture: median ``value`` (a step) per cell, log colour scale; '—' = most runs
     never got there, blank = not tried."""
     cells = group_by(rows, row_key, col_key)
     rvals = list(dict.fromkeys(r[row_key] for r in rows))
     cvals = sorted({r[col_key] for r in rows})
     grid = np.full((len(rvals), len(cvals)), np.nan)
-    fig = Figure(figsize=(1.0 * len(cvals) + 2.4, 0.5 * len(rvals) + 1.4), layout="constrained")
+    fig = Figure(figsize=figsize or (1.0 * len(cvals) + 2.4, 0.5 * len(rvals) + 1.4), layout="constrained")
     ax = fig.subplots()
     for i, rv in enumerate(rvals):
         for j, cv in enumerate(cvals):
@@ -169,8 +178,6 @@ def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, val
                 ax.text(j, i, "—", ha="center", va="center", fontsize=9, color=MUTED)
     finite = grid[np.isfinite(grid)]
     vmin, vmax = (max(finite.min(), 1), max(finite.max(), 2)) if finite.size else (1, 10)
-    from matplotlib.colors import LogNorm
-
     cmap = ListedColormap(STEP_GRID_COLORS).with_extremes(bad=NOT_TRIED)
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=LogNorm(vmin, vmax * 1.0001), aspect="auto")
     fig.colorbar(im, ax=ax, label=f"{value.replace('_', ' ')} (step)", shrink=0.8)
@@ -182,10 +189,11 @@ def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, val
     return fig
 
 
-def optimizer_dynamics(runs: Mapping[str, Run], title: str = "") -> Figure:
+def optimizer_dynamics(runs: Mapping[str, Run], title: str = "", warmup: int = 0) -> Figure:
     """Four curves per optimiser, as the course's SGD study drew them: validation accuracy, weight norm ‖w‖,
-    effective learning rate lr/‖w‖² and effective gradient ‖g‖·‖w‖ (log-step axis)."""
-    fig = Figure(figsize=(10, 6.2), layout="constrained")
+    effective learning rate lr/‖w‖² and effective gradient ‖g‖·‖w‖ (log-step axis). ``warmup``: the
+    learning-rate warm-up (steps), shaded on every panel, since it shapes the first steps of each."""
+    fig = Figure(figsize=(8, 5.6), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     panels = [("val_acc", "validation accuracy", False), ("weight_norm", "weight norm ‖w‖", True),
               ("eff_lr", "effective learning rate lr / ‖w‖²", True),
@@ -200,20 +208,24 @@ def optimizer_dynamics(runs: Mapping[str, Run], title: str = "") -> Figure:
         ax.set_xscale("log")
         if logy:
             ax.set_yscale("log")
-        ax.set_title(name, fontsize=9)
+        if warmup:
+            ax.axvspan(1, warmup, color=FAINT, alpha=0.15, lw=0)
+        ax.set_title(name, fontsize=10)
         ax.grid(alpha=GRID_ALPHA, which="both")
+    if warmup:
+        axes[2].annotate(f"warm-up\n({warmup} steps)", (1.2, 0.95), xycoords=("data", "axes fraction"), va="top",
+                         fontsize=9, color=MUTED)
     for ax in axes[2:]:
         ax.set_xlabel("optimisation step")
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=9, frameon=False)
     if title:
         fig.suptitle(title)
     return fig
 
-
 def seed_spread(values: Sequence[float | None], budget: int, label: str = "step of generalisation",
                 title: str = "") -> Figure:
     """Distribution over seeds of one event's step: a histogram, the median, and how many never."""
-    fig = Figure(figsize=(6, 2.8), layout="constrained")
+    fig = Figure(figsize=(8, 3), layout="constrained")
     ax = fig.subplots()
     hit = np.array([v for v in values if v is not None], dtype=float)
     if hit.size:
@@ -221,70 +233,10 @@ def seed_spread(values: Sequence[float | None], budget: int, label: str = "step 
         ax.hist(hit, bins=bins, color=VAL, alpha=0.75, edgecolor=PAPER)
         ax.axvline(np.median(hit), color=REFERENCE, lw=1.2, ls="--")
         ax.annotate(f"median {np.median(hit):,.0f}", (np.median(hit), 0.95), xycoords=("data", "axes fraction"),
-                    xytext=(4, -10), textcoords="offset points", fontsize=8)
+                    xytext=(4, -10), textcoords="offset points", fontsize=9)
     missing = sum(v is None for v in values)
-    ax.set_xlim(0, budget)
-    ax.set_xlabel(label)
-    ax.set_ylabel("seeds")
+    ax.set(xlim=(0, budget), xlabel=label, ylabel="seeds")
     note = f"{len(values)} seeds" + (f", {missing} never within {budget:,} steps" if missing else "")
-    ax.set_title(f"{title} ({note})" if title else note, fontsize=9)
+    ax.set_title(f"{title} ({note})" if title else note, fontsize=10)
     ax.grid(alpha=GRID_ALPHA)
-    return fig
-
-
-def paired_steps(pairs: Sequence[tuple[float | None, float | None]], labels: tuple[str, str], budget: int,
-                 title: str = "", groups: Sequence[str] | None = None) -> Figure:
-    """Step of generalisation under two treatments, one point per (cell, seed); points
-    that never generalised sit on the budget line. The diagonal is 'no difference'."""
-    fig = Figure(figsize=(4.8, 4.4), layout="constrained")
-    ax = fig.subplots()
-    groups = list(groups) if groups is not None else [""] * len(pairs)
-    names = list(dict.fromkeys(groups))
-    for k, name in enumerate(names):
-        pts = [(a, b) for (a, b), g in zip(pairs, groups, strict=False) if g == name]
-        xs = [budget * 1.15 if a is None else max(a, 1) for a, _ in pts]
-        ys = [budget * 1.15 if b is None else max(b, 1) for _, b in pts]
-        ax.scatter(xs, ys, s=18, alpha=0.75, color=series_color(k), label=name or None)
-    lo = 30
-    ax.plot([lo, budget * 1.3], [lo, budget * 1.3], color=REFERENCE, lw=0.8)
-    for f in (budget * 1.15,):
-        ax.axhline(f, color=FAINT, lw=0.6, ls=":")
-        ax.axvline(f, color=FAINT, lw=0.6, ls=":")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(lo, budget * 1.3)
-    ax.set_ylim(lo, budget * 1.3)
-    ax.set_xlabel(f"{labels[0]}: step of generalisation")
-    ax.set_ylabel(f"{labels[1]}: step of generalisation")
-    ax.text(budget * 1.12, lo * 1.1, "never →", ha="right", fontsize=7, color=MUTED)
-    if any(names):
-        ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=GRID_ALPHA, which="both")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return fig
-
-
-def curve_vs(xs: Mapping[str, Sequence[float]], ys: Mapping[str, Sequence[float]], xlabel: str, ylabel: str,
-             logx: bool = True, vlines: Mapping[str, float] | None = None, title: str = "",
-             logy: bool = False) -> Figure:
-    """Several labelled curves y(x) (e.g. test error against width), with optional marker lines."""
-    fig = Figure(figsize=(6.2, 3.6), layout="constrained")
-    ax = fig.subplots()
-    for k, label in enumerate(xs):
-        ax.plot(xs[label], ys[label], marker="o", ms=3.5, color=series_color(k), label=label)
-    for k, (name, x) in enumerate((vlines or {}).items()):
-        ax.axvline(x, color=REFERENCE, ls=["--", ":", "-."][k % 3], lw=0.9)
-        ax.annotate(name, (x, 0.98), xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
-                    fontsize=7)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=GRID_ALPHA, which="both")
-    if title:
-        ax.set_title(title, fontsize=10)
     return fig

@@ -54,19 +54,6 @@ def _ch2_mlp() -> list[TrainConfig]:
     return [CANONICAL_MLP]
 
 
-# The default transformer (1 layer, d_model 128, 4 heads, d_mlp 512) on a smaller table than
-# Nanda et al.'s p=113 and with a 3x larger learning rate (so 3x faster weight decay), so
-# that it groks within minutes on a CPU. The canonical p=113 run is meant for a GPU.
-CH2_TRANSFORMER = TrainConfig(op="add", p=37, train_frac=0.5, model="transformer", lr=3e-3, weight_decay=1.0,
-                              steps=10_000)
-
-
-@register("ch2_transformer", "02_first_run",
-          "Default 1-layer transformer: a+b mod 37, 50% train, AdamW lr 3e-3, wd 1.")
-def _ch2_transformer() -> list[TrainConfig]:
-    return [CH2_TRANSFORMER]
-
-
 # ---- Chapter 3: the explorer's precomputed sweep ---------------------------------------
 
 EXPLORER_BASE = TrainConfig(op="add", p=31, model="mlp", merge="concat", d_embed=64, d_hidden=64, lr=1e-2,
@@ -170,23 +157,3 @@ def _ch5_two_hidden() -> list[TrainConfig]:
 
     return grid(CH4_BASE.replace(n_hidden=2, weight_decay=1.0), merge=("sum", "concat"), train_frac=CH5_FRACS,
                 seed=CH5_SEEDS)
-
-
-# Double descent needs a network that can only just fit its training set, so a smaller table
-# (a+b mod 23, 529 cells), a narrow embedding (16) and hidden widths from 2 to 256, trained for
-# a fixed budget (no early stop) without and with 20% wrong training labels. The embeddings are
-# concatenated: wrong labels break the symmetry a+b = b+a, which a summing MLP could never fit.
-CH6_BASE = CH4_BASE.replace(p=23, merge="concat", d_embed=16, steps=1500, early_stop=False)
-CH6_WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
-CH6_FRACS = (0.3, 0.5, 0.7)
-CH6_NOISES = (0.0, 0.2)
-CH6_WEIGHT_DECAYS = (0.0, 1.0)
-
-
-@register("ch6_width", "06_double_descent",
-          "a+b mod 23, MLP hidden width 2..256 x train fraction x label noise 0/20% x weight decay 0/1, 1,500 steps.")
-def _ch6_width() -> list[TrainConfig]:
-    from grok_lib.runs.runner import grid
-
-    return grid(CH6_BASE, d_hidden=CH6_WIDTHS, train_frac=CH6_FRACS, label_noise=CH6_NOISES,
-                weight_decay=CH6_WEIGHT_DECAYS)

@@ -2,8 +2,9 @@
 
 `sweep` is the one runner; `load_or_train` is the same call for one config or a list (the
 name the chapters use). What is missing goes to a *backend*: ``"local"`` trains stacks of
-runs in this process (`train_many`), ``"ray"`` trains the same stacks as tasks on a Ray
-cluster (`ray_backend`, imported only when chosen). Another only has to be a function with
+runs in this process (`train_many`), ``"processes"`` trains them side by side in worker
+processes (`process_backend`: several at once keep one GPU busy), ``"ray"`` trains them as
+tasks on a Ray cluster (`ray_backend`, imported only when chosen). Another only has to be a function with
 `Backend`'s signature, registered in `BACKENDS`, and callers choose it by name without
 changing anything else.
 """
@@ -45,14 +46,21 @@ def _ray(configs: list[TrainConfig], device: str | None, progress: bool, on_done
     train_on_ray(configs, device, progress, on_done)
 
 
-BACKENDS: dict[str, Backend] = {"local": _local, "ray": _ray}
+def _processes(configs: list[TrainConfig], device: str | None, progress: bool, on_done: OnDone) -> None:
+    from .process_backend import train_in_processes
+
+    train_in_processes(configs, device, progress, on_done)
+
+
+BACKENDS: dict[str, Backend] = {"local": _local, "processes": _processes, "ray": _ray}
 
 
 def sweep(configs: Iterable[TrainConfig], store: str | Path | Store | None = None, device: str | None = None,
           progress: bool = True, backend: str = "local", retrain: bool = False) -> list[Run]:
     """The stored run of every config, training (and storing) only the missing ones; ``retrain``
     trains them all again. The missing runs are trained together, stacked where they can be,
-    by ``backend``: ``"local"`` (this process) or ``"ray"`` (a Ray cluster, see `ray_backend`)."""
+    by ``backend``: ``"local"`` (this process), ``"processes"`` (worker processes, see
+    `process_backend`) or ``"ray"`` (a Ray cluster, see `ray_backend`)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
     configs = list(configs)

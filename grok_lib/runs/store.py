@@ -1,8 +1,9 @@
 """The results store: every run kept once, keyed by its config, written atomically.
 
 A run lives in ``<store>/<key>.json`` (config, history, metadata) and, when it kept its
-weights, ``<store>/<key>.pt``. The key is a hash of the whole config, and loading checks
-the stored config equals the asked one, so a run is never returned for another config.
+weights, ``<store>/<key>.pt`` (and its checkpoints, ``<store>/<key>.ckpt.pt``). The key is
+a hash of the whole config, and loading checks the stored config equals the asked one, so a
+run is never returned for another config.
 A file that cannot be read (cut short by a full disk, edited by hand) raises a
 `DamagedRunError` that names it and the command that makes it again.
 """
@@ -102,6 +103,8 @@ class Store:
                "history": {k: _clean(list(v)) for k, v in run.history.items()}}
         if cfg.save_model and run.state_dict is not None:
             _atomic_write(self.root / f"{cfg.key()}.pt", lambda f: torch.save(run.state_dict, f))
+        if run.checkpoints:
+            _atomic_write(self._checkpoint_path(cfg), lambda f: torch.save(run.checkpoints, f))
         _atomic_write(self.path(cfg), lambda f: f.write(json.dumps(doc, separators=(",", ":")).encode()))
 
     def load(self, config: TrainConfig) -> Run:
@@ -110,14 +113,21 @@ class Store:
         stored, history, meta = self._read(path)
         if stored != config:
             raise self._damaged(path, "holds a different config than asked for (hash collision or edited file)")
-        weights = path.with_suffix(".pt")
-        state = None
-        if weights.exists():
-            try:
-                state = torch.load(weights, map_location="cpu")
-            except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as e:  # what a cut or bad file gives
-                raise self._damaged(weights, f"cannot be read as weights ({type(e).__name__}: {e})") from e
-        return Run(stored, history, meta, state)
+        state = self._weights(path.with_suffix(".pt"))
+        checkpoints = self._weights(self._checkpoint_path(config)) or {}
+        return Run(stored, history, meta, state, checkpoints)
+
+    def _checkpoint_path(self, config: TrainConfig) -> Path:
+        return self.root / f"{config.key()}.ckpt.pt"
+
+    def _weights(self, path: Path) -> Any:
+        """What ``path`` holds (weights, or checkpoints), None if there is no such file."""
+        if not path.exists():
+            return None
+        try:
+            return torch.load(path, map_location="cpu")
+        except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as e:  # what a cut or bad file gives
+            raise self._damaged(path, f"cannot be read as weights ({type(e).__name__}: {e})") from e
 
     def configs(self) -> list[TrainConfig]:
         """Every config stored here. A damaged file is skipped with a warning that names it, so one
@@ -143,7 +153,7 @@ class Store:
 
     def _damaged(self, path: Path, problem: str) -> DamagedRunError:
         """The error for an unreadable ``path``, saying how to make the run again."""
-        name = _experiment_holding(path.stem)
+        name = _experiment_holding(path.name.split(".")[0])
         if name is None:
             fix = "delete it and train the run again (or call load_or_train(config, retrain=True))"
         else:

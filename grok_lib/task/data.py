@@ -19,6 +19,9 @@ def train_size(n: int, train_frac: float) -> int:
     return min(max(int(round(train_frac * n)), 1), n - 1)
 
 
+SPLITS = ("ordered", "symmetric")
+
+
 def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]:
     """A deterministic random split of range(n): (train indices, validation indices).
 
@@ -32,6 +35,25 @@ def split_indices(n: int, train_frac: float, seed: int) -> tuple[Tensor, Tensor]
     n_train = train_size(n, train_frac)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:n_train].sort().values, perm[n_train:].sort().values
+
+
+def unordered_pairs(a: Tensor, b: Tensor) -> Tensor:
+    """An id per pair of the table, shared by (a, b) and (b, a): ids 0, 1, ... in order of {a, b}."""
+    lo, hi = torch.minimum(a, b), torch.maximum(a, b)
+    return torch.unique(lo * (int(hi.max()) + 1) + hi, return_inverse=True)[1]
+
+
+def symmetric_split_indices(a: Tensor, b: Tensor, train_frac: float, seed: int) -> tuple[Tensor, Tensor]:
+    """Like `split_indices`, but splitting unordered pairs: (a, b) and (b, a) land on the same side.
+
+    round(train_frac * #unordered pairs) unordered pairs go to training, so about ``train_frac``
+    of the table's ordered pairs do (a pair a = a counts once). For a commutative operation this
+    removes the "transpose freebie": no held-out (b, a) has its mirror image in training.
+    """
+    group = unordered_pairs(a, b)
+    train_groups, _ = split_indices(int(group.max()) + 1, train_frac, seed)
+    in_train = torch.isin(group, train_groups)
+    return in_train.nonzero().flatten(), (~in_train).nonzero().flatten()
 
 
 def noisy_labels(labels: Tensor, n_classes: int, fraction: float, seed: int) -> Tensor:
@@ -56,14 +78,26 @@ def vocab_size(n_elements: int, layout: str) -> int:
     return n_elements + 2 if layout == "transformer" else n_elements
 
 
-def training_split(labels: Tensor, n_classes: int, train_frac: float, seed: int,
-                   label_noise: float = 0.0) -> tuple[Tensor, Tensor, Tensor]:
-    """Train indices, validation indices and the (possibly noisy) training labels of one run.
+def split_pairs(a: Tensor, b: Tensor, train_frac: float, seed: int,
+                split: str = "ordered") -> tuple[Tensor, Tensor]:
+    """Train and validation indices into the table of operands ``a``, ``b``: an ``"ordered"`` split
+    draws pairs (a, b), a ``"symmetric"`` one unordered pairs {a, b}."""
+    if split == "ordered":
+        return split_indices(len(a), train_frac, seed)
+    if split == "symmetric":
+        return symmetric_split_indices(a, b, train_frac, seed)
+    raise ValueError(f"split={split!r} is not one of {SPLITS}.")
+
+
+def training_split(a: Tensor, b: Tensor, labels: Tensor, n_classes: int, train_frac: float, seed: int,
+                   label_noise: float = 0.0, split: str = "ordered") -> tuple[Tensor, Tensor, Tensor]:
+    """Train indices, validation indices and the (possibly noisy) training labels of one run
+    on the table ``a``, ``b`` -> ``labels``.
 
     The single place that ties the split and the noise to a run's seed, so a task built for
     a notebook and a run inside the trainer see the same data.
     """
-    train_idx, val_idx = split_indices(len(labels), train_frac, seed)
+    train_idx, val_idx = split_pairs(a, b, train_frac, seed, split)
     return train_idx, val_idx, noisy_labels(labels[train_idx], n_classes, label_noise, seed)
 
 
@@ -120,11 +154,12 @@ def make_task(
     label_noise: float = 0.0,
     layout: str = "mlp",
     device: str | torch.device = "cpu",
+    split: str = "ordered",
 ) -> Task:
     """Build the table for ``op`` mod ``p`` and split it; everything on ``device``."""
     a, b, c = operation_table(op, p)
     n = get_operation(op).n_elements(p)
-    train_idx, val_idx, train_labels = training_split(c, n, train_frac, seed, label_noise)
+    train_idx, val_idx, train_labels = training_split(a, b, c, n, train_frac, seed, label_noise, split)
     dev = torch.device(device)
     return Task(op, p, n, tokens(a, b, n, layout).to(dev), c.to(dev), train_idx.to(dev), val_idx.to(dev),
                 train_labels.to(dev))

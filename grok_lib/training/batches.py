@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from grok_lib.task.data import tokens, training_split
+from grok_lib.task.data import tokens, training_split, unordered_pairs
 from grok_lib.task.operations import get_operation, operation_table
 
 from .config import TrainConfig
@@ -43,8 +43,8 @@ class Stack:
         self.inputs = tokens(a, b, self.n_classes, c0.model).to(device)
         n_pairs, n = len(c), len(configs)
         rows_of = lambda pairs: _rows(a, b, pairs, symmetric=c0.model == "mlp" and c0.merge == "sum")
-        splits = [training_split(c, self.n_classes, cfg.train_frac, cfg.split_seed, cfg.label_noise)
-                  for cfg in configs]
+        splits = [training_split(a, b, c, self.n_classes, cfg.train_frac, cfg.split_seed, cfg.label_noise,
+                                 cfg.split) for cfg in configs]
         self.n_train = torch.tensor([len(tr) for tr, _, _ in splits], device=device, dtype=dtype)
         self.n_val = torch.tensor([len(va) for _, va, _ in splits], device=device, dtype=dtype)
         width = int(self.n_train.max())
@@ -114,9 +114,8 @@ def _rows(a: Tensor, b: Tensor, pairs: Tensor, symmetric: bool) -> tuple[Tensor,
     the row each of ``pairs`` reads: one row per unordered pair {a, b} when ``symmetric``."""
     if not symmetric:
         return pairs, torch.arange(len(pairs))
-    lo, hi = torch.minimum(a[pairs], b[pairs]), torch.maximum(a[pairs], b[pairs])
-    values, row = torch.unique(lo * (int(hi.max()) + 1) + hi, return_inverse=True)
-    first = torch.full((len(values),), len(pairs)).scatter_reduce_(0, row, torch.arange(len(pairs)), "amin")
+    row = unordered_pairs(a[pairs], b[pairs])
+    first = torch.full((int(row.max()) + 1,), len(pairs)).scatter_reduce_(0, row, torch.arange(len(pairs)), "amin")
     return pairs[first], row
 
 

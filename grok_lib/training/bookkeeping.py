@@ -30,6 +30,8 @@ class RunLog:
         self.config = config
         self.run = Run(config)
         self.schedule = set(log_steps(config.steps, config.log_every))
+        every = config.checkpoint_every
+        self.checkpoint_at = set(range(0, config.steps, every)) | {config.steps} if every else set()
         self.held_since: int | None = None  # first logged step of the current stretch at >= THRESHOLD
         self.done = False  # out of budget, or early-stopped
         self.sampler = Minibatches(config.seed)

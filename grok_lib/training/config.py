@@ -19,13 +19,18 @@ MODELS = ("mlp", "transformer")
 MERGES = ("sum", "concat")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 DTYPES = ("float32", "float64")
+SPLITS = ("ordered", "symmetric")
 ACTIVATIONS = ("relu", "gelu")
 THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
 
 # the numeric settings, with an example of a sensible value for each error message
 REAL_FIELDS = {"train_frac": 0.3, "label_noise": 0.0, "lr": 1e-3, "weight_decay": 1.0, "momentum": 0.9}
 INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers": 1, "d_model": 128, "n_heads": 4,
-              "d_mlp": 512, "warmup_steps": 10, "steps": 10_000, "patience": 500, "seed": 0, "log_every": 100}
+              "d_mlp": 512, "warmup_steps": 10, "steps": 10_000, "patience": 500, "seed": 0, "log_every": 100,
+              "checkpoint_every": 1000}
+# fields added after runs were first stored: left out of the key while at their default, so every
+# run stored before they existed keeps its key (and its file)
+LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0}
 OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
@@ -39,6 +44,7 @@ class TrainConfig:
     train_frac: float = 0.3
     data_seed: int | None = None  # split seed; None means "same as seed"
     label_noise: float = 0.0  # fraction of training labels replaced by wrong ones
+    split: str = "ordered"  # "symmetric": (a, b) and (b, a) always fall on the same side of the split
     # model
     model: str = "mlp"
     merge: str = "sum"  # MLP only: how the two operand embeddings are combined
@@ -66,6 +72,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 100
     save_model: bool = False  # keep final weights in the store (for chapters that analyse them)
+    checkpoint_every: int = 0  # keep the weights at step 0, every this many steps and at the end (0: none)
     extra: dict[str, Any] = field(default_factory=dict)  # free-form tags; part of the key
 
     def __hash__(self) -> int:  # `extra` is a dict, so hash the canonical key instead
@@ -93,6 +100,7 @@ class TrainConfig:
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("dtype", self.dtype, DTYPES),
             ("act", self.act, ACTIVATIONS),
+            ("split", self.split, SPLITS),
         ]:
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not one of {allowed}.")
@@ -100,7 +108,7 @@ class TrainConfig:
                      "d_mlp"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1.")
-        for name in ("warmup_steps", "patience"):
+        for name in ("warmup_steps", "patience", "checkpoint_every"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)} is negative; use 0 or more.")
         if not 0.0 <= self.momentum < 1.0 or not all(0.0 <= b < 1.0 for b in self.betas):
@@ -148,8 +156,11 @@ class TrainConfig:
         return cls(**d)
 
     def key(self) -> str:
-        """A stable hash of every field: two configs share a key only if they are equal."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A stable hash of every field: two configs share a key only if they are equal.
+
+        A field of `LATER_FIELDS` at its default is left out, so adding a field keeps old keys."""
+        d = {k: v for k, v in self.to_dict().items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
+        text = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def replace(self, **changes: Any) -> TrainConfig:
@@ -163,7 +174,8 @@ class TrainConfig:
         paths must match.
         """
         free = {"seed", "data_seed", "train_frac", "label_noise", "lr", "weight_decay",
-                "warmup_steps", "steps", "early_stop", "patience", "save_model", "extra"}
+                "warmup_steps", "steps", "early_stop", "patience", "save_model", "extra", "split",
+                "checkpoint_every"}
         return tuple((k, v) for k, v in sorted(self.to_dict().items()) if k not in free and k != "betas") + (
             ("betas", tuple(self.betas)),
         )

@@ -92,6 +92,7 @@ class _StackTraining:
         self.runs = [log.run for log in self.logs]
         self.active = list(self.logs)
         self.eval_at = set().union(*(log.schedule for log in self.logs))
+        self.checkpoint_at = set().union(*(log.checkpoint_at for log in self.logs))
         self.max_steps = max(c.steps for c in configs)
 
     def train(self, bar: Any, callback: Callable[[int, list[Run]], None] | None,
@@ -102,6 +103,8 @@ class _StackTraining:
             logging = step in self.eval_at
             if logging:
                 metrics = _evaluate(self.model, self.data, self.width)
+            if step in self.checkpoint_at:
+                self._checkpoint(step)
             x, row, y, w = self._batch()
             ce = example_loss(self.model(x), row, y)
             for p in self.opt.params:
@@ -116,13 +119,14 @@ class _StackTraining:
                            + sum(log.config.steps - step for log in self.active if log.done))
                 last_logged = step
                 if finished:
-                    if not self._drop_finished():
+                    if not self._drop_finished(step):
                         return "budget"
                     lr = self._lr(step)  # the learning rates of the runs that stay
             if stop is not None and stop.is_set():
                 return "stopped"
             self.opt.step(lr)
         metrics = _evaluate(self.model, self.data, self.width)  # the last row: no update after it, so no gradient
+        self._checkpoint(self.max_steps)
         nan = torch.full((metrics.shape[0], GRADIENT_METRICS), math.nan, dtype=metrics.dtype, device=metrics.device)
         self._record(self.max_steps, torch.cat([metrics, nan], 1))
         return "budget"
@@ -155,8 +159,17 @@ class _StackTraining:
                 finished |= log.record(step, row[pos].tolist())
         return finished
 
-    def _drop_finished(self) -> bool:
+    def _checkpoint(self, step: int, done_only: bool = False) -> None:
+        """Keep, in float16, the weights of the runs that checkpoint at ``step`` (or, with
+        ``done_only``, of those that keep checkpoints and just finished: their last one)."""
+        for pos, log in enumerate(self.active):
+            due = log.done if done_only else step in log.checkpoint_at
+            if due and log.config.checkpoint_every:
+                log.run.checkpoints[step] = {k: v.half() for k, v in _weights(self.model, pos).items()}
+
+    def _drop_finished(self, step: int) -> bool:
         """Take the runs that are done out of the stack, with their weights; False if none is left."""
+        self._checkpoint(step, done_only=True)
         for pos, log in enumerate(self.active):
             if log.done:
                 log.run.state_dict = _weights(self.model, pos)
