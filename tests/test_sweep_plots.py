@@ -66,8 +66,8 @@ def test_accuracy_panels_one_panel_per_run_spare_panels_hidden():
     full = rendered(sweep_plots.accuracy_panels({"wd 0": NEVER, "wd 1": GROKS}, ncols=2))  # no spare slot
     assert legend_texts(full.axes[0]) == ["train", "validation"]
     # the run that never generalises has a memorisation mark only, the one that groks has both
-    assert [t.get_text().split("\n")[0] for t in fig.axes[0].texts] == ["memorised"]
-    assert [t.get_text().split("\n")[0] for t in fig.axes[1].texts] == ["memorised", "generalised"]
+    assert [t.get_text().split(":")[0] for t in fig.axes[0].texts] == ["memorised"]
+    assert [t.get_text().split(":")[0] for t in fig.axes[1].texts] == ["memorised", "generalised"]
 
 
 def test_loss_panels_side_by_side_on_log_axes():
