@@ -64,8 +64,9 @@ def transpose_freebie(cfg: TrainConfig) -> float:
     validation as soon as it has memorised its training cells, without generalising at all.
 
     About ``train_frac`` on an ordered split of a commutative table, and 0 on a symmetric split."""
-    a, b, c = (t.tolist() for t in operation_table(cfg.op, cfg.p))
-    tr, va = split_pairs(*operation_table(cfg.op, cfg.p)[:2], cfg.train_frac, cfg.split_seed, cfg.split)
+    table = operation_table(cfg.op, cfg.p)
+    tr, va = split_pairs(*table[:2], cfg.train_frac, cfg.split_seed, cfg.split)
+    a, b, c = (t.tolist() for t in table)
     answer = {(a[i], b[i]): c[i] for i in tr.tolist()}
     free = sum(1 for i in va.tolist() if answer.get((b[i], a[i])) == c[i])
     return free / len(va)

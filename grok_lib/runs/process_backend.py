@@ -64,9 +64,6 @@ def train_in_processes(configs: list[TrainConfig], device: str | None, progress:
             runs = future.result()
             on_done(runs)
             bar.update(sum(c.steps for c in futures[future]))
-    except KeyboardInterrupt:  # keep what finished; the rest is trained by the next call
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
+    finally:  # on Ctrl-C too: what finished is stored already, the stacks not started are cancelled
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
