@@ -25,16 +25,21 @@ def surname(person: Any) -> str:
 
 
 def author_year(entry: Any) -> str:
-    """``"Power et al., 2022"``; the key when an entry has no author."""
-    people = entry.persons.get("author", [])
+    """``"Power et al., 2022"``. Without an author, the editors, else the title (an unsigned
+    notebook among the course's sources has neither author nor date): the same fallbacks as the
+    in-text citation, so the label in the list matches what the text shows. The key only when
+    there is no title either."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    year = entry.fields.get("year", "n.d.")
     if not people:
-        return entry.key
+        title = entry.fields.get("title", "").replace("{", "").replace("}", "")
+        return f"{title}, {year}" if title else entry.key
     names = surname(people[0])
     if len(people) == 2:
         names += f" and {surname(people[1])}"
     elif len(people) > 2:
         names += " et al."
-    return f"{names}, {entry.fields.get('year', 'n.d.')}"
+    return f"{names}, {year}"
 
 
 class AuthorYearLabels(BaseLabelStyle):

@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         for exp in EXPERIMENTS.values():
             cfgs = exp.configs()
             have = sum(store.has(c) for c in cfgs)
-            print(f"{exp.name:28s} {exp.chapter:24s} {have:4d}/{len(cfgs):<4d} {exp.description}")
+            took = "; ".join(f"{duration(s)} on {device}" for device, s in store.training_time(cfgs).items())
+            print(f"{exp.name:28s} {exp.chapter:24s} {have:4d}/{len(cfgs):<4d} {exp.description}"
+                  + (f" Stored runs trained in {took}." if took else ""))
         return 0
     regen = commands["regenerate"]
     names = list(EXPERIMENTS) if args.all else args.names
@@ -82,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{name}: {len(cfgs)} runs in {time.perf_counter() - t0:.1f} s", flush=True)
     return status
+
+
+def duration(seconds: float) -> str:
+    """A wall time as a reader would say it: '7 s', '14 min', '1.2 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _connect(regen: _Parser, address: str | None) -> None:

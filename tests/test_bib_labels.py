@@ -24,7 +24,17 @@ def test_labels_read_like_the_citations():
     assert bib.author_year(entry("g", "Gromov, Andrey")) == "Gromov, 2023"
     assert bib.author_year(entry("b", "Belkin, Mikhail", "Hsu, Daniel", year="2019")) == "Belkin and Hsu, 2019"
     assert bib.author_year(entry("n", "Nanda, Neel", "Chan, Lawrence", "Lieberum, Tom")) == "Nanda et al., 2023"
-    assert bib.author_year(entry("x")) == "x"  # no author: the key, not an empty label
+    untitled = entry("x")
+    del untitled.fields["title"]
+    assert bib.author_year(untitled) == "x"  # neither author nor title: the key, not an empty label
+
+
+def test_an_unsigned_source_is_labelled_by_its_title_as_the_text_cites_it():
+    e = Entry("misc", fields={"title": "A {study} of grokking"})
+    e.key = "s"
+    assert bib.author_year(e) == "A study of grokking, n.d."
+    e.add_person(Person("Editor, Ed"), "editor")
+    assert bib.author_year(e) == "Editor, n.d."
 
 
 def test_the_book_uses_the_style():

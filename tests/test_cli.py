@@ -131,3 +131,12 @@ def test_cli_subprocess_bad_name_is_one_line(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
     assert "unknown experiment 'nope'" in done.stderr and "ch2_mlp" in done.stderr
+
+
+def test_cli_list_says_how_long_the_stored_runs_took(tiny_experiment, tmp_store, capsys):
+    tmp_store.save(Run(TINY, {"step": [0]}, {"status": "budget", "device": "cpu: test", "wall_time_s": 150.0,
+                                             "stacked_runs": 1}))
+    cli.main(["list", "--store", str(tmp_store.root)])
+    line = next(s for s in capsys.readouterr().out.splitlines() if s.startswith("tiny_test"))
+    assert line.endswith("Stored runs trained in 2 min on cpu: test.")
+    assert [cli.duration(s) for s in (7, 150, 7200)] == ["7 s", "2 min", "2.0 h"]

@@ -315,3 +315,16 @@ def test_damaged_weights_name_the_file(tmp_store, damage):
         tmp_store.load(cfg)
     assert str(weights) in str(err.value) and "retrain=True" in str(err.value)
     assert not tmp_store.readable(cfg)
+
+
+def test_training_time_charges_each_run_its_share_of_its_stack(tmp_store):
+    stack = {"device": "cpu: test", "wall_time_s": 30.0, "stacked_runs": 3, "status": "budget"}
+    for seed in range(3):  # one stack of three runs: 30 s in all, not 90
+        tmp_store.save(Run(TINY.replace(seed=seed), {"step": [0]}, dict(stack)))
+    gpu = TINY.replace(seed=9)
+    tmp_store.save(Run(gpu, {"step": [0]}, {"device": "cuda: test", "wall_time_s": 4.0, "stacked_runs": 1}))
+    missing = TINY.replace(seed=10)
+    assert tmp_store.training_time([TINY.replace(seed=s) for s in range(3)] + [gpu, missing]) == {
+        "cpu: test": pytest.approx(30.0), "cuda: test": pytest.approx(4.0)}
+    assert tmp_store.training_time([TINY]) == {"cpu: test": pytest.approx(10.0)}  # one run of the three
+    assert tmp_store.training_time([missing]) == {}

@@ -140,6 +140,21 @@ class Store:
                 warnings.warn(f"skipped: {e}", stacklevel=2)
         return configs
 
+    def training_time(self, configs: list[TrainConfig]) -> dict[str, float]:
+        """Seconds of wall time the stored runs among ``configs`` took to train, per device: what
+        regenerating them costs. Runs trained together in one stack share its wall time, so each is
+        charged its share of it (the stack's time over its number of runs)."""
+        seconds: dict[str, float] = {}
+        for config in configs:
+            if not self.has(config):
+                continue
+            meta = self._read(self.path(config))[2]
+            if "wall_time_s" in meta:
+                device = str(meta.get("device", "unknown device"))
+                share = float(meta["wall_time_s"]) / max(int(meta.get("stacked_runs", 1)), 1)
+                seconds[device] = seconds.get(device, 0.0) + share
+        return seconds
+
     def _read(self, path: Path) -> tuple[TrainConfig, dict[str, list[float]], dict[str, Any]]:
         """The config, history and metadata stored in ``path``; DamagedRunError if it is not a whole run."""
         try:
