@@ -1,5 +1,9 @@
 """The live lab: pick a task, a model and an optimiser, press Run, and watch it (maybe) grok.
 
+Beside the optimiser, **gradient** picks what happens to the gradient before each step (⊥Grad,
+which with AdamW makes ⊥AdamW, or one of Grokfast's filters) and **output** picks softmax or
+StableMax for the loss (`grok_lib.training.gradient_filters`, `grok_lib.training.losses`).
+
 ``grok_lib.presentation.lab.lab()`` displays one `Lab`. Training runs in a background thread, so
 the notebook stays responsive and **Stop** is seen within one step; the figure (`lab_figure.draw`:
 accuracy, loss and weight norm against a log step axis, and with **show the inside** ticked the
@@ -28,7 +32,16 @@ from grok_lib.analysis.phases import grokking_summary
 from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
 from grok_lib.presentation.lab_inputs import Reading, SliderBox, in_range
 from grok_lib.presentation.lab_inside import Inside
-from grok_lib.presentation.lab_settings import DEFAULTS, MODEL_CHOICES, OPTIMIZER_CHOICES, QUICK, chapter_presets
+from grok_lib.presentation.lab_settings import (
+    DEFAULTS,
+    GRADIENT_CHOICES,
+    GRADIENT_SETTINGS,
+    MODEL_CHOICES,
+    OPTIMIZER_CHOICES,
+    OUTPUT_CHOICES,
+    QUICK,
+    chapter_presets,
+)
 from grok_lib.presentation.style import ERROR
 from grok_lib.task.operations import OPERATIONS, P_MAX, P_MIN
 from grok_lib.training.config import TrainConfig
@@ -78,6 +91,10 @@ class Lab:
         self.model = W.Dropdown(options=MODEL_CHOICES, value=d["model"], description="model", style=wide, layout=lay)
         self.optimizer = W.Dropdown(options=OPTIMIZER_CHOICES, value=d["optimizer"], description="optimizer",
                                     style=wide, layout=lay)
+        self.output = W.Dropdown(options=OUTPUT_CHOICES, value=d["output"], description="output", style=wide,
+                                 layout=lay)
+        self.gradient = W.Dropdown(options=GRADIENT_CHOICES, value=d["gradient"], description="gradient",
+                                   style=wide, layout=lay)
         self.lr = SliderBox(Reading("learning rate", 1e-5, 1.0), W.FloatLogSlider(
             base=10, min=-4, max=-1, step=0.05, description="learning rate", style=wide, layout=slid), d["lr"])
         self.steps = W.IntText(value=d["steps"], description="steps", style=wide, layout=lay)
@@ -102,7 +119,8 @@ class Lab:
         self.clear_button.on_click(lambda _: self.clear())
         for typed in (self.train_frac, self.weight_decay, self.lr):
             typed.observe(self._check)
-        for control in (self.op, self.p, self.model, self.optimizer, self.steps, self.seed):
+        for control in (self.op, self.p, self.model, self.optimizer, self.output, self.gradient, self.steps,
+                        self.seed):
             control.observe(self._check, names="value")
         self.inside.toggle.observe(lambda _: None if self.running else self.redraw(), names="value")
 
@@ -111,14 +129,16 @@ class Lab:
                                  description="preset", style=wide, layout=lay)
         self.preset.observe(self._apply_preset, names="value")
         controls = W.VBox([self.preset, self.op, self.p, self.train_frac.widget, self.weight_decay.widget,
-                           self.model, self.optimizer, self.lr.widget, self.steps, self.seed, self.inside.toggle])
+                           self.model, self.optimizer, self.gradient, self.output, self.lr.widget, self.steps,
+                           self.seed, self.inside.toggle])
         buttons = W.HBox([self.run_button, self.stop_button, self.keep_button, self.clear_button])
         self.widget = W.VBox([controls, buttons, W.HBox([self.progress, self.status]), self.message, self.image])
 
     # ---- settings -------------------------------------------------------------------------
     def _apply_preset(self, change: dict[str, Any]) -> None:
+        """Set a chapter's contrast; its runs used softmax and the plain gradient, so those are set too."""
         if change["new"] in self.presets:
-            self.set(**self.presets[change["new"]])
+            self.set(**{"output": "softmax", "gradient": "plain"} | self.presets[change["new"]])
 
     def config(self) -> TrainConfig:
         """The config the controls describe (raises ValueError with a message in the controls' terms)."""
@@ -126,6 +146,7 @@ class Lab:
         return TrainConfig(op=self.op.value, p=int(in_range("p (modulus)", self.p.value, P_MIN, P_MAX)),
                            train_frac=self.train_frac.value, weight_decay=self.weight_decay.value,
                            model=model, merge=merge, optimizer=self.optimizer.value, lr=self.lr.value,
+                           output=self.output.value, **GRADIENT_SETTINGS[self.gradient.value],
                            steps=int(in_range("steps", self.steps.value, 1, 200_000, lambda n: f"{n:,}")),
                            seed=int(in_range("seed", self.seed.value, 0, 2**31 - 1)), log_every=self.log_every,
                            early_stop=True, patience=max(100, 10 * self.log_every))

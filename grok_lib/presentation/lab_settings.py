@@ -14,10 +14,19 @@ from grok_lib.training.config import TrainConfig
 MODEL_CHOICES = [("MLP, sum of embeddings", ("mlp", "sum")), ("MLP, concatenated embeddings", ("mlp", "concat")),
                  ("transformer (1 layer)", ("transformer", "sum"))]
 OPTIMIZER_CHOICES = [("AdamW", "adamw"), ("Adam", "adam"), ("SGD", "sgd")]
+OUTPUT_CHOICES = [("softmax", "softmax"), ("StableMax", "stablemax")]
+# what happens to the gradient before the optimiser's step: a name for the lab, and the config fields it sets
+# (Grokfast's MA with the authors' own λ for it, 5; their EMA with its defaults, α 0.98 and λ 2)
+GRADIENT_SETTINGS: dict[str, dict[str, Any]] = {
+    "plain": {}, "ortho": {"ortho_grad": True}, "ema": {"grokfast": "ema"},
+    "ma": {"grokfast": "ma", "grokfast_lamb": 5.0},
+}
+GRADIENT_CHOICES = [("as computed", "plain"), ("⊥Grad (AdamW: ⊥AdamW)", "ortho"), ("Grokfast EMA", "ema"),
+                    ("Grokfast MA", "ma")]
 
 # The default run memorises in about a hundred steps and generalises in about a thousand.
 DEFAULTS: dict[str, Any] = dict(op="add", p=97, train_frac=0.3, weight_decay=1.0, model=("mlp", "sum"),
-                                optimizer="adamw", lr=3e-3, steps=3000, seed=0)
+                                optimizer="adamw", lr=3e-3, steps=3000, seed=0, output="softmax", gradient="plain")
 QUICK: dict[str, Any] = dict(DEFAULTS, p=11, train_frac=0.5, steps=60)  # for tests: a run in well under a second
 
 
@@ -43,19 +52,35 @@ def chapter_presets() -> dict[str, dict[str, Any]]:
     }
 
 
+def _gradient_words(cfg: TrainConfig) -> str:
+    """What the run does to the gradient, with the filter's settings ("" when nothing)."""
+    words = []
+    if cfg.grokfast == "ema":
+        words.append(f"Grokfast EMA α {cfg.grokfast_alpha:g} λ {cfg.grokfast_lamb:g}")
+    elif cfg.grokfast == "ma":
+        words.append(f"Grokfast MA w {cfg.grokfast_window} λ {cfg.grokfast_lamb:g}")
+    if cfg.ortho_grad:
+        words.append("⊥Grad")
+    return " + ".join(words)
+
+
 def _words(cfg: TrainConfig) -> dict[str, str]:
     """Each setting a reader chooses in the lab, as it is written in a title or a legend."""
     model = "transformer" if cfg.model == "transformer" else f"{cfg.merge} MLP"
     return {"op": cfg.op, "p": f"p={cfg.p}", "train_frac": f"{cfg.train_frac:.0%} train",
             "weight_decay": f"wd {cfg.weight_decay:g}", "model": model, "optimizer": cfg.optimizer,
-            "lr": f"lr {cfg.lr:.2g}", "seed": f"seed {cfg.seed}", "steps": f"{cfg.steps:,} steps"}
+            "lr": f"lr {cfg.lr:.2g}", "output": "StableMax" if cfg.output == "stablemax" else "softmax",
+            "gradient": _gradient_words(cfg) or "plain gradient", "seed": f"seed {cfg.seed}",
+            "steps": f"{cfg.steps:,} steps"}
 
 
 def describe(cfg: TrainConfig) -> str:
-    """The run's settings in one line, for the figure's title (the step budget is its x axis)."""
+    """The run's settings in one line, for the figure's title (the step budget is its x axis);
+    the output and the gradient only when they are not the plain softmax and gradient."""
     words = _words(cfg)
     del words["steps"]
-    return ", ".join(words.values())
+    plain = {"output": "softmax", "gradient": "plain gradient"}
+    return ", ".join(w for k, w in words.items() if plain.get(k) != w)
 
 
 def tell_apart(configs: Sequence[TrainConfig]) -> list[str]:

@@ -1,8 +1,9 @@
-"""Experiments too long for a CPU session, trained once (on a GPU) and stored.
+"""Experiments too long for a CPU session, trained once (on a GPU, or at length on a CPU) and stored.
 
 Each is registered like those of `experiments` and regenerates the same way
-(``python -m grok_lib regenerate NAME``, on a CPU too, only slower: the descriptions say how
-long). On a GPU, ``--backend processes`` trains their stacks side by side.
+(``python -m grok_lib regenerate NAME``, on a CPU too, only slower: ``python -m grok_lib list``
+says how long the stored runs took, and on which device). On a GPU, ``--backend processes`` trains
+their stacks side by side.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ SPREAD_SEEDS = (1, 2)  # more seeds of the same, histories only, stopped 500 ste
 
 @register("canonical_transformer", "02_first_run",
           "Nanda et al.'s transformer, a+b mod 113, 30% train, 12k full-batch AdamW steps with float16 checkpoints "
-          "every 500 (about 25 min on an idle 2-core CPU, 1 on a GPU).")
+          "every 500.")
 def _canonical_transformer() -> list[TrainConfig]:
     return [CANONICAL_TRANSFORMER]
 
@@ -46,14 +47,13 @@ SYMMETRIC_LONG = SYMMETRIC_MLP.replace(seed=2, steps=40_000)
 
 
 @register("symmetric_mlp", "02_first_run",
-          "The canonical MLP (a+b mod 97, 30%) on a symmetric split, 5 seeds, 20k-step budget "
-          "(about 10 min each on a 2-core CPU).")
+          "The canonical MLP (a+b mod 97, 30%) on a symmetric split, 5 seeds, 20k-step budget.")
 def _symmetric_mlp() -> list[TrainConfig]:
     return [SYMMETRIC_MLP.replace(seed=s) for s in range(5)]
 
 
 @register("symmetric_long", "02_first_run",
-          "Seed 2 of symmetric_mlp with a 40k-step budget, to generalisation (about 15 min on a 2-core CPU).")
+          "Seed 2 of symmetric_mlp with a 40k-step budget, to generalisation.")
 def _symmetric_long() -> list[TrainConfig]:
     return [SYMMETRIC_LONG]
 

@@ -3,6 +3,8 @@
 - `config`: `TrainConfig`, the plain description of one run (the store hashes it);
 - `build`: config -> model;
 - `optimizers`: AdamW, Adam and SGD with settings per stacked run;
+- `losses`: softmax or StableMax, the output the loss is taken from;
+- `gradient_filters`: Grokfast's filters and ⊥Grad, between backward and the step;
 - `trainer`: `train` and `train_many` (stacks of runs, one loop);
 - `batches`: a stack's training data, minibatches and the per-example loss;
 - `bookkeeping`: per-run logging, early stop and status;

@@ -14,6 +14,7 @@ from grok_lib.task.data import tokens, training_split, unordered_pairs
 from grok_lib.task.operations import get_operation, operation_table
 
 from .config import TrainConfig
+from .losses import log_probabilities
 
 MINIBATCH_SEED_OFFSET = 104_729  # a run's minibatch order is drawn from seed + this, apart from its initialisation
 
@@ -119,7 +120,8 @@ def _rows(a: Tensor, b: Tensor, pairs: Tensor, symmetric: bool) -> tuple[Tensor,
     return pairs[first], row
 
 
-def example_loss(logits: Tensor, row: Tensor, y: Tensor) -> Tensor:
-    """Cross-entropy of each example [N, B]: ``-log softmax(logits[n, row[n, i]])[y[n, i]]``."""
-    logp = logits.log_softmax(-1)
+def example_loss(logits: Tensor, row: Tensor, y: Tensor, output: str = "softmax") -> Tensor:
+    """Cross-entropy of each example [N, B]: ``-log p(logits[n, row[n, i]])[y[n, i]]``, with ``p``
+    softmax or StableMax (``output``, see `losses`)."""
+    logp = log_probabilities(logits, output)
     return -logp.flatten(1).gather(1, row * logp.shape[-1] + y)

@@ -21,16 +21,21 @@ OPTIMIZERS = ("adamw", "adam", "sgd")
 DTYPES = ("float32", "float64")
 SPLITS = ("ordered", "symmetric")
 ACTIVATIONS = ("relu", "gelu")
+OUTPUTS = ("softmax", "stablemax")  # how logits become probabilities (see `losses`)
+GRADIENT_FILTERS = ("none", "ema", "ma")  # Grokfast's filters (see `gradient_filters`)
 THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
 
 # the numeric settings, with an example of a sensible value for each error message
-REAL_FIELDS = {"train_frac": 0.3, "label_noise": 0.0, "lr": 1e-3, "weight_decay": 1.0, "momentum": 0.9}
+REAL_FIELDS = {"train_frac": 0.3, "label_noise": 0.0, "lr": 1e-3, "weight_decay": 1.0, "momentum": 0.9,
+               "adam_eps": 1e-8, "grokfast_alpha": 0.98, "grokfast_lamb": 2.0}
 INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers": 1, "d_model": 128, "n_heads": 4,
               "d_mlp": 512, "warmup_steps": 10, "steps": 10_000, "patience": 500, "seed": 0, "log_every": 100,
-              "checkpoint_every": 1000}
+              "checkpoint_every": 1000, "grokfast_window": 100}
 # fields added after runs were first stored: left out of the key while at their default, so every
 # run stored before they existed keeps its key (and its file)
-LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0}
+LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0, "output": "softmax", "adam_eps": 1e-8,
+                "ortho_grad": False, "grokfast": "none", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0,
+                "grokfast_window": 100}
 OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
@@ -57,12 +62,19 @@ class TrainConfig:
     d_mlp: int = 512
     act: str = "relu"
     layernorm: bool = False
+    output: str = "softmax"  # "stablemax": Prieto et al.'s StableMax in place of softmax, in training and evaluation
     # optimisation
     optimizer: str = "adamw"
     lr: float = 1e-3
     weight_decay: float = 1.0
     betas: tuple[float, float] = (0.9, 0.98)
     momentum: float = 0.0  # SGD only
+    adam_eps: float = 1e-8  # Adam's epsilon (PyTorch's default; Prieto et al.'s code defaults to 1e-25)
+    ortho_grad: bool = False  # ⊥Grad: drop each gradient's component along its weights (with adamw: ⊥AdamW)
+    grokfast: str = "none"  # Grokfast's filter of the gradient: "ema" or "ma" (Lee et al. 2024)
+    grokfast_alpha: float = 0.98  # EMA filter: the memory of the running average
+    grokfast_lamb: float = 2.0  # either filter: how much of the slow gradient is added (their MA default is 5.0)
+    grokfast_window: int = 100  # MA filter: how many gradients are averaged
     warmup_steps: int = 10
     batch_size: int | None = None  # None: full batch
     dtype: str = "float32"
@@ -101,6 +113,8 @@ class TrainConfig:
             ("dtype", self.dtype, DTYPES),
             ("act", self.act, ACTIVATIONS),
             ("split", self.split, SPLITS),
+            ("output", self.output, OUTPUTS),
+            ("grokfast", self.grokfast, GRADIENT_FILTERS),
         ]:
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not one of {allowed}.")
@@ -117,6 +131,20 @@ class TrainConfig:
             raise ValueError(f"d_model={self.d_model} must be divisible by n_heads={self.n_heads}.")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be a positive integer, or None for full batch.")
+        self._check_gradient_settings()
+
+    def _check_gradient_settings(self) -> None:
+        """Adam's epsilon, ⊥Grad and Grokfast: the settings of the update that the optimiser is given."""
+        if self.adam_eps < 0:
+            raise ValueError(f"adam_eps={self.adam_eps} is negative; use 0 or more (PyTorch's default is 1e-8).")
+        if not isinstance(self.ortho_grad, bool):
+            raise ValueError(f"ortho_grad={self.ortho_grad!r} must be True or False.")
+        if not 0.0 <= self.grokfast_alpha < 1.0:
+            raise ValueError(f"grokfast_alpha={self.grokfast_alpha} must lie in [0, 1) (e.g. 0.98).")
+        if self.grokfast_lamb < 0:
+            raise ValueError(f"grokfast_lamb={self.grokfast_lamb} is negative; use 0 or more (e.g. 2.0).")
+        if self.grokfast_window < 1:
+            raise ValueError(f"grokfast_window={self.grokfast_window} must be at least 1 (e.g. 100).")
 
     def _check_types(self) -> None:
         """Numbers must be numbers: finite reals, whole numbers where a count or seed is meant
@@ -171,7 +199,9 @@ class TrainConfig:
 
         Runs may differ in seed, split, label noise, learning rate, weight decay, warm-up,
         step budget and early stopping; everything that changes tensor shapes or code
-        paths must match.
+        paths must match: the output (softmax or StableMax), ⊥Grad and the Grokfast filter with
+        its settings (its window sizes a buffer), and Adam's epsilon (one number for the stack's
+        optimiser, as PyTorch's fused kernel takes it).
         """
         free = {"seed", "data_seed", "train_frac", "label_noise", "lr", "weight_decay",
                 "warmup_steps", "steps", "early_stop", "patience", "save_model", "extra", "split",

@@ -5,7 +5,8 @@ architecture and trains each group as one stacked model (see `models`), each run
 split, seed, learning rate, weight decay, budget and early stop. A run trained in a stack
 logs the same history as when trained alone.
 
-The stack's data lives in `batches`, each run's log and early-stop state in `bookkeeping`;
+The stack's data lives in `batches`, each run's log and early-stop state in `bookkeeping`,
+the changes to the gradient before each step (Grokfast, ⊥Grad) in `gradient_filters`;
 this module holds the loop that drives them.
 """
 
@@ -30,6 +31,7 @@ from .build import build_model
 from .config import TrainConfig
 from .cpu import fast_cpu
 from .device import environment, resolve_device
+from .gradient_filters import GradientFilters
 from .optimizers import StackedOptimizer
 from .record import Run
 
@@ -39,8 +41,9 @@ EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the
 
 
 @torch.no_grad()
-def _evaluate(model: StackedModule, data: Stack, width: int) -> Tensor:
-    """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table).
+def _evaluate(model: StackedModule, data: Stack, width: int, output: str) -> Tensor:
+    """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table);
+    the losses under the runs' ``output`` (softmax or StableMax), as in training.
 
     The table's rows go through the network in chunks small enough for a large stack;
     each chunk grades the pairs that read its rows.
@@ -56,7 +59,7 @@ def _evaluate(model: StackedModule, data: Stack, width: int) -> Tensor:
         logits = model(x.expand(n, *x.shape))
         pairs = order[bounds[k] : bounds[k + 1]]
         row, y = (data.eval_row[pairs] - start).expand(n, -1), data.table_y[:, pairs]
-        loss = example_loss(logits, row, y)
+        loss = example_loss(logits, row, y, output)
         correct = (logits.argmax(-1).gather(1, row) == y).to(loss.dtype)
         tr = data.is_train[:, pairs].to(loss.dtype)
         totals += torch.stack([(loss * tr).sum(1), (correct * tr).sum(1),
@@ -78,6 +81,7 @@ class _StackTraining:
         dtype = getattr(torch, c0.dtype)
         self.device, self.batch_size = device, c0.batch_size
         self.width = c0.d_hidden if c0.model == "mlp" else c0.d_mlp  # sizes the evaluation chunks
+        self.output = c0.output
         self.data = Stack(configs, device, dtype)
         self.model = build_model(c0, vocab_size(self.data.n_classes, c0.model), self.data.n_classes,
                                  seeds=[c.seed for c in configs]).to(device)
@@ -87,7 +91,9 @@ class _StackTraining:
         self.warm_until = max(max(c.warmup_steps, 1) for c in configs)
         shared = len({(c.lr, c.warmup_steps) for c in configs}) == 1  # one learning-rate schedule
         self.opt = StackedOptimizer(list(self.model.parameters()), c0.optimizer, lr,
-                                    as_t([c.weight_decay for c in configs]), c0.betas, c0.momentum, shared=shared)
+                                    as_t([c.weight_decay for c in configs]), c0.betas, c0.momentum,
+                                    eps=c0.adam_eps, shared=shared)
+        self.filters = GradientFilters(c0)
         self.logs = [RunLog(c) for c in configs]
         self.runs = [log.run for log in self.logs]
         self.active = list(self.logs)
@@ -102,11 +108,11 @@ class _StackTraining:
         for step in range(self.max_steps):
             logging = step in self.eval_at
             if logging:
-                metrics = _evaluate(self.model, self.data, self.width)
+                metrics = _evaluate(self.model, self.data, self.width, self.output)
             if step in self.checkpoint_at:
                 self._checkpoint(step)
             x, row, y, w = self._batch()
-            ce = example_loss(self.model(x), row, y)
+            ce = example_loss(self.model(x), row, y, self.output)
             for p in self.opt.params:
                 p.grad = None
             (ce * w).sum().backward()
@@ -124,8 +130,10 @@ class _StackTraining:
                     lr = self._lr(step)  # the learning rates of the runs that stay
             if stop is not None and stop.is_set():
                 return "stopped"
+            self.filters.apply(self.opt.params)  # Grokfast, ⊥Grad (if the config asks): after logging |g|
             self.opt.step(lr)
-        metrics = _evaluate(self.model, self.data, self.width)  # the last row: no update after it, so no gradient
+        # the last row: no update after it, so no gradient
+        metrics = _evaluate(self.model, self.data, self.width, self.output)
         self._checkpoint(self.max_steps)
         nan = torch.full((metrics.shape[0], GRADIENT_METRICS), math.nan, dtype=metrics.dtype, device=metrics.device)
         self._record(self.max_steps, torch.cat([metrics, nan], 1))
@@ -179,12 +187,14 @@ class _StackTraining:
         return bool(keep)
 
     def keep_runs(self, keep: list[int]) -> None:
-        """Keep only stack positions ``keep``: in the model, the data, the optimiser and the warm-up."""
+        """Keep only stack positions ``keep``: in the model, the data, the optimiser, the gradient
+        filters and the warm-up."""
         idx = torch.tensor(keep, device=self.device)
         self.active = [self.active[i] for i in keep]
         self.data.keep(idx)
         self.model.keep_runs(idx)
         self.opt.keep(idx, list(self.model.parameters()))
+        self.filters.keep(idx)
         self.warmup = self.warmup[idx]
 
     def finish(self, status: str, wall_s: float) -> list[Run]:
