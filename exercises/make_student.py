@@ -8,18 +8,28 @@ notebook is its solution notebook with
   indented like the ``# BEGIN SOLUTION`` line;
 - no outputs (and no execution count) in the cells whose region was replaced, nor in any
   code cell after the first of them, since those outputs depend on the learner's code;
-- the Open-in-Colab badge pointing at the student notebook instead of the solution.
+- the Open-in-Colab badge under the title pointing at the student notebook instead of the solution;
+- no folding metadata on the cells whose region was replaced (see below).
 
 Everything else (text, other code, cell ids, metadata) stays identical.
 
-    python exercises/make_student.py           # write exercises/NN_name.ipynb
-    python exercises/make_student.py --check   # exit 1 if any student notebook is out of date
+Before that, the script keeps two things in every solution notebook that the book shows:
+
+- each cell with a marked region is folded in the built book: tagged ``hide-input``, with
+  MyST-NB's prompt "Show the worked solution", so a reader sees the task first and opens the
+  solution with a click (a ``<details>`` element: no JavaScript);
+- the first Markdown cell has, under the badge, a paragraph linking both notebooks, with an
+  Open-in-Colab badge for the student notebook.
+
+    python exercises/make_student.py           # update the solutions' folding and links, write exercises/NN_name.ipynb
+    python exercises/make_student.py --check   # exit 1 if any of these is out of date
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -29,6 +39,13 @@ HERE = Path(__file__).resolve().parent
 SOLUTIONS = HERE / "solutions"
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError")
+FOLD_TAG = "hide-input"
+FOLD_PROMPTS = {"code_prompt_show": "Show the worked solution", "code_prompt_hide": "Hide the worked solution"}
+LINKS_START = "**Two notebooks.**"
+
+_spec = importlib.util.spec_from_file_location("sync_notebooks", HERE.parent / "tools" / "sync_notebooks.py")
+sync_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sync_notebooks)  # the repository URL and the badge, from their one place
 
 
 class MarkerError(ValueError):
@@ -59,19 +76,69 @@ def strip_source(source: str) -> tuple[str, int]:
     return "\n".join(out), regions
 
 
+def links(solution_path: str, student_path: str) -> str:
+    """The paragraph under an exercise's title that links both notebooks (Colab and GitHub)."""
+    url, branch = sync_notebooks.repository()
+    colab = sync_notebooks.badge(url, branch, student_path).rsplit("](", 1)[1][:-1]
+    solution_colab = colab.replace(student_path, solution_path)
+    github = f"{url}/blob/{branch}"
+    return (f"{LINKS_START} The exercise, with the parts you write left blank: "
+            f"[![Open the exercise in Colab]({sync_notebooks.BADGE_IMAGE})]({colab}) "
+            f"([`{student_path}`]({github}/{student_path})). The worked solution, every part written out and run: "
+            f"[open it in Colab]({solution_colab}) ([`{solution_path}`]({github}/{solution_path})); in the book, "
+            "each solution is folded under *Show the worked solution*.")
+
+
+def prepared(solution: nbformat.NotebookNode, solution_path: str, student_path: str) -> nbformat.NotebookNode:
+    """A copy of a solution notebook with its solution cells folded and the links paragraph in place."""
+    nb = copy.deepcopy(solution)
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    lines = first.source.split("\n")
+    rest = lines[2:]
+    while rest and (not rest[0].strip() or rest[0].startswith(LINKS_START)):
+        rest = rest[1:]
+    first.source = "\n".join([*lines[:2], "", links(solution_path, student_path), *([""] + rest if rest else [])])
+    for cell in nb.cells:
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if FOLD_TAG not in tags:
+                tags.append(FOLD_TAG)
+            cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **FOLD_PROMPTS}
+    return nb
+
+
+def _unfold(cell: nbformat.NotebookNode) -> None:
+    """Drop the book's folding from a cell that no longer holds a solution."""
+    tags = [t for t in cell.metadata.get("tags", []) if t != FOLD_TAG]
+    if tags:
+        cell.metadata["tags"] = tags
+    else:
+        cell.metadata.pop("tags", None)
+    prompts = {k: v for k, v in cell.metadata.get("mystnb", {}).items() if k not in FOLD_PROMPTS}
+    if prompts:
+        cell.metadata["mystnb"] = prompts
+    else:
+        cell.metadata.pop("mystnb", None)
+
+
 def student_notebook(solution: nbformat.NotebookNode, solution_path: str, student_path: str
                      ) -> tuple[nbformat.NotebookNode, int]:
     """The student version of a solution notebook, and how many regions were stripped."""
     nb = copy.deepcopy(solution)
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if first is not None:  # the badge under the title opens the notebook it sits in
+        lines = first.source.split("\n")
+        if len(lines) > 1 and lines[1].startswith(sync_notebooks.BADGE_PREFIX):
+            lines[1] = lines[1].replace(f"/{solution_path})", f"/{student_path})")
+            first.source = "\n".join(lines)
     total = 0
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = cell.source.replace(f"/blob/main/{solution_path})", f"/blob/main/{student_path})")
-            continue
         if cell.cell_type != "code":
             continue
         cell.source, regions = strip_source(cell.source)
         total += regions
+        if regions:
+            _unfold(cell)
         if total:  # this cell, or an earlier one, holds the learner's code
             cell.outputs = []
             cell.execution_count = None
@@ -83,23 +150,45 @@ def targets() -> list[tuple[Path, Path]]:
     return [(path, HERE / path.name) for path in sorted(SOLUTIONS.glob("*.ipynb"))]
 
 
-def render(solution_file: Path, student_file: Path) -> str:
+def _paths(solution_file: Path, student_file: Path) -> tuple[str, str]:
     root = HERE.parent
-    solution = nbformat.read(solution_file, as_version=4)
-    nb, regions = student_notebook(solution, solution_file.relative_to(root).as_posix(),
-                                   student_file.relative_to(root).as_posix())
-    if not regions:
-        raise MarkerError(f"{solution_file.name} has no {BEGIN} region: nothing for a learner to write")
+    return solution_file.relative_to(root).as_posix(), student_file.relative_to(root).as_posix()
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
     text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
 
+def prepare(solution_file: Path, student_file: Path, check: bool) -> bool:
+    """Fold the solution's solution cells and put its links paragraph in place (unless ``check``);
+    True if the file on disk lacked either."""
+    solution = nbformat.read(solution_file, as_version=4)
+    new = prepared(solution, *_paths(solution_file, student_file))
+    if [(c.source, c.metadata) for c in new.cells] == [(c.source, c.metadata) for c in solution.cells]:
+        return False
+    if not check:
+        solution_file.write_text(_text(new), encoding="utf-8")
+        print(f"folded the solutions and linked both notebooks in exercises/solutions/{solution_file.name}")
+    return True
+
+
+def render(solution_file: Path, student_file: Path) -> str:
+    solution = nbformat.read(solution_file, as_version=4)
+    nb, regions = student_notebook(solution, *_paths(solution_file, student_file))
+    if not regions:
+        raise MarkerError(f"{solution_file.name} has no {BEGIN} region: nothing for a learner to write")
+    return _text(nb)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="only report stale student notebooks")
+    parser.add_argument("--check", action="store_true", help="only report stale notebooks")
     args = parser.parse_args(argv)
     stale = []
     for solution_file, student_file in targets():
+        if prepare(solution_file, student_file, args.check):
+            stale.append(f"solutions/{solution_file.name}")
         text = render(solution_file, student_file)
         current = student_file.read_text(encoding="utf-8") if student_file.exists() else None
         if text == current:
@@ -112,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"out of date: {', '.join(stale)}; run `python exercises/make_student.py`", file=sys.stderr)
         return 1
     if args.check:
-        print("student notebooks are up to date")
+        print("solutions folded and linked, student notebooks up to date")
     return 0
 
 

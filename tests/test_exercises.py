@@ -3,21 +3,23 @@
 The solution notebooks in exercises/solutions/ are the source; exercises/make_student.py
 derives the student notebooks from them. These tests make sure the two never drift, that
 the learner's parts really were removed, that every notebook follows the course's
-conventions, and that the worked solutions pass their checks (the checks themselves:
-tests/test_exercise_checks.py).
+conventions (a check cell after each part, the solutions folded in the book, both notebooks
+linked), that each student notebook, run as a learner first runs it, stops at its first
+``NotImplementedError`` and nowhere else, and that the worked solutions pass their checks
+(the checks themselves: tests/test_exercise_checks*.py).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 from pathlib import Path
 
+import nbclient
 import nbformat
 import pytest
 import torch
-
-from grok_lib.exercises import splits, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "exercises"
@@ -27,13 +29,14 @@ make_student = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_student)
 
 PAIRS = make_student.targets()
-CHECK_FOR = {
-    "square_sum_table": tables.check_square_sum_table,
-    "mod_inverse": tables.check_mod_inverse,
-    "division_table": tables.check_division_table,
-    "split_indices": splits.check_split,
-    "noisy_labels": splits.check_label_noise,
-}
+CHECK_CELL = re.compile(r"(\w+)\.(check_\w+)\((\w+)\)")  # module.check_name(learners_name), alone in its cell
+DEFINED = re.compile(r"^(?:def|class) (\w+)", flags=re.M)
+
+
+def _check(source: str):
+    """The check a check cell calls, and the name of the learner's function or class it is given."""
+    module, check, name = CHECK_CELL.fullmatch(source.strip()).groups()
+    return getattr(importlib.import_module(f"grok_lib.exercises.{module}"), check), name
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -48,7 +51,7 @@ def _pair_id(pair: tuple[Path, Path]) -> str:
 
 
 def test_there_are_exercises():
-    assert {"01_tables.ipynb", "02_split.ipynb"} <= {s.name for s, _ in PAIRS}
+    assert {"01_tables.ipynb", "02_split.ipynb", "03_mlp.ipynb", "04_detector.ipynb"} <= {s.name for s, _ in PAIRS}
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
@@ -135,14 +138,16 @@ def test_check_mode_fails_on_a_stale_student_notebook(tmp_path, monkeypatch, cap
 
 @pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
 def test_every_exercise_has_a_check_cell(pair):
+    """Each cell the learner writes in defines one function or class, and the next cell checks it."""
     student = _read(pair[1])
     sources = [c.source for c in student.cells if c.cell_type == "code"]
     for i, source in enumerate(sources):
         if "raise NotImplementedError" in source:
-            name = re.search(r"def (\w+)\(", source).group(1)
-            check = CHECK_FOR[name]
-            module = check.__module__.rsplit(".", 1)[-1]  # the checks of one exercise sit in one module
-            assert sources[i + 1] == f"{module}.{check.__name__}({name})"
+            name = DEFINED.search(source).group(1)
+            assert CHECK_CELL.fullmatch(sources[i + 1].strip()), f"no check cell after the one defining {name}"
+            check, checked = _check(sources[i + 1])
+            assert checked == name, f"the cell after {name} checks {checked}"
+            module = check.__module__.rsplit(".", 1)[-1]  # the checks of one exercise sit in its modules
             assert any(f"from grok_lib.exercises import {module}\n" in s for s in sources[: i + 1])
 
 
@@ -150,12 +155,63 @@ def test_every_exercise_has_a_check_cell(pair):
 def test_solution_functions_pass_their_checks(pair, capsys):
     """The worked solutions, run here without a kernel (nbval runs the whole notebooks)."""
     namespace: dict = {"torch": torch}
-    names = []
+    checks = []
     for cell in _read(pair[0]).cells:
         if cell.cell_type == "code" and make_student.BEGIN in cell.source:
             exec(cell.source, namespace)
-            names += re.findall(r"^def (\w+)\(", cell.source, flags=re.M)
-    assert names
-    for name in names:
-        CHECK_FOR[name](namespace[name])
+        elif cell.cell_type == "code" and CHECK_CELL.fullmatch(cell.source.strip()):
+            checks.append(_check(cell.source))
+    assert checks
+    for check, name in checks:
+        check(namespace[name])
         assert capsys.readouterr().out.startswith("✓")
+
+
+# --------------------------------------------------------------------------- the book's pages
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+def test_solutions_are_folded_and_both_notebooks_linked(pair):
+    """In the book a reader sees each task first and its solution behind a click; both notebooks are linked."""
+    solution = _read(pair[0])
+    paths = [p.relative_to(ROOT).as_posix() for p in pair]
+    want = make_student.prepared(solution, *paths)
+    assert [(c.source, c.metadata) for c in want.cells] == [(c.source, c.metadata) for c in solution.cells], (
+        f"{pair[0].name}: run `python exercises/make_student.py` to fold its solutions and link both notebooks")
+    for cell in solution.cells:
+        if cell.cell_type == "code" and make_student.BEGIN in cell.source:
+            assert make_student.FOLD_TAG in cell.metadata["tags"]
+    first = next(c for c in _read(pair[1]).cells if c.cell_type == "markdown").source
+    assert make_student.links(*paths) in first
+    assert f"/blob/main/{paths[1]})" in first.split("\n")[1]  # the student's own badge opens the student notebook
+
+
+def test_links_paragraph_opens_the_student_notebook_in_colab():
+    text = make_student.links("exercises/solutions/01_tables.ipynb", "exercises/01_tables.ipynb")
+    assert text.startswith(make_student.LINKS_START)
+    assert "[![Open the exercise in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab" \
+           ".research.google.com/github/grokking-hands-on/course/blob/main/exercises/01_tables.ipynb)" in text
+    assert "(https://github.com/grokking-hands-on/course/blob/main/exercises/solutions/01_tables.ipynb)" in text
+
+
+# --------------------------------------------------------------------------- a learner's first run
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=_pair_id)
+def test_student_notebook_stops_at_its_first_exercise(pair):
+    """Run top to bottom as a learner first runs it, a student notebook fails with NotImplementedError in the
+    first cell the learner writes in (or in the check cell that calls it), and nowhere before."""
+    nb = _read(pair[1])
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    first = next(i for i in code if "raise NotImplementedError" in nb.cells[i].source)
+    allowed = {first, code[code.index(first) + 1]}
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(EXERCISES)}})
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1
+    where, error = errors[0]
+    assert error.ename == "NotImplementedError", f"{pair[1].name}: cell {where} raised {error.ename}: {error.evalue}"
+    assert where in allowed, f"{pair[1].name}: stopped in cell {where}, expected one of {sorted(allowed)}"
