@@ -1,4 +1,4 @@
-"""The chapters' helpers: the numbers glued into the text, the runs table, parameter counts."""
+"""The chapters' helpers: the numbers `say` writes into the text, the runs table, parameter counts."""
 
 from __future__ import annotations
 
@@ -27,15 +27,6 @@ def test_run_milestones_reads_the_history_at_the_right_steps():
     assert (m["norm_start"], m["norm_mem"], m["norm_end"], m["norm_max"]) == (5.0, 7.5, 4.0, 7.5)
     assert (m["p"], m["frac"], m["lr"], m["wd"], m["wall"]) == (7, 50.0, 2e-3, 0.5, 3.25)
     assert m["n_train"] == 24  # half of the 49 cells of a 7 x 7 table, rounded down
-
-
-def test_glue_milestones_names_every_value_with_the_prefix(monkeypatch):
-    glued: dict[str, object] = {}
-    monkeypatch.setattr(notebook, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
-    run = _run()
-    notebook.glue_milestones("tf", run)
-    assert glued == {f"tf_{k}": v for k, v in notebook.run_milestones(run).items()}
-    assert glued["tf_gen"] == 30 and "tf_n_train" in glued
 
 
 def test_count_parameters_by_hand():

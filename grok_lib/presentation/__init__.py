@@ -6,5 +6,5 @@
 - `lab`, `lab_settings`, `lab_inputs`, `lab_figure`: the live ipywidgets lab, its presets, how it reads
   what a reader types, and its figure;
 - `explorer`: the static sweep explorer (a page with its script and styles as files);
-- `notebook`: helpers for the chapters (glue, a run's milestones, Markdown tables of runs).
+- `notebook`: helpers for the chapters (`say`, a run's milestones, Markdown tables of runs).
 """

@@ -1,4 +1,5 @@
-"""Small conveniences for the course notebooks: glue, and a stored run's numbers for the text and for tables.
+"""Small conveniences for the course notebooks: prose that quotes measured numbers (`say`), and a stored run's
+numbers for the text and for tables.
 
 Tables are Markdown, not printed lines: a printed line is cut off at the right of a built page, while a Markdown
 table wraps to the page."""
@@ -27,20 +28,7 @@ def say(text: str, **values: Any) -> Any:
     return Markdown(text.format(**values))
 
 
-def glue(name: str, value: Any, display: bool = False) -> None:
-    """Hand a result to the book's text (``{glue:text}`name```) through myst-nb.
-
-    Outside a book build (Colab, a plain Jupyter) myst-nb may be absent; the call then does
-    nothing, so the same cell runs everywhere.
-    """
-    try:
-        from myst_nb import glue as _glue
-    except ImportError:
-        return
-    _glue(name, value, display=display)
-
-
-# --- Chapter helpers: a stored run's numbers, for the text (glue) and for tables ---------------
+# --- Chapter helpers: a stored run's numbers, for the text (say) and for tables ---------------
 
 
 def run_milestones(run: Run) -> dict[str, float | int | None]:
@@ -61,13 +49,6 @@ def run_milestones(run: Run) -> dict[str, float | int | None]:
 def milestones(prefix: str, run: Run) -> dict[str, float | int | None]:
     """`run_milestones` with each name prefixed (``{prefix}_mem``, ...), ready for `say`."""
     return {f"{prefix}_{name}": value for name, value in run_milestones(run).items()}
-
-
-def glue_milestones(prefix: str, run: Run) -> None:
-    """Glue `run_milestones` as ``{prefix}_mem``, ``{prefix}_gen``, ..., so the text quotes the
-    stored run rather than typed numbers."""
-    for name, value in milestones(prefix, run).items():
-        glue(name, value, display=False)
 
 
 def runs_table(runs: dict[str, Run]) -> str:
