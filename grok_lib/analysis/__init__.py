@@ -11,6 +11,8 @@
 - `slow_phase`: what Adam's beta2 changes between memorising and generalising (chapter 5);
 - `mechanism/`: what a trained network computes -- Fourier features, progress measures, the analytic
   solution (chapter 7).
+- `why/`: why generalisation waits -- Liu et al.'s representation quality index and toy model, the
+  singular values and effective ranks of the weights, the loss against a scaled weight norm.
 
 The chapters call all of these as ``analysis.<name>``.
 """
