@@ -233,11 +233,11 @@ def test_evaluation_in_chunks_matches_one_chunk(monkeypatch):
     """A large stack evaluates the table in chunks of rows; the metrics must not change."""
     import importlib
 
-    train_module = importlib.import_module("grok_lib.training.trainer")  # the module, not the function of that name
+    evaluation = importlib.import_module("grok_lib.training.evaluation")
     cfgs = [SMALL.replace(op="sub", merge=m, steps=20, seed=s, dtype="float64") for m in ("sum", "concat")
             for s in (0, 1)]
     whole = train_many(cfgs, device="cpu", progress=False)
-    monkeypatch.setattr(train_module, "EVAL_CHUNK_FLOATS", 1)  # the 256-row minimum: several chunks
+    monkeypatch.setattr(evaluation, "EVAL_CHUNK_FLOATS", 1)  # the 256-row minimum: several chunks
     chunked = train_many(cfgs, device="cpu", progress=False)
     for a, b in zip(whole, chunked, strict=True):
         for name in ("train_loss", "train_acc", "val_loss", "val_acc"):

@@ -6,7 +6,8 @@ Read them in this order:
 - `mlp`, `transformer`: the same functions as stacked models (N runs in one module), which
   the trainer uses, with named hook points for looking inside;
 - `kernels`: the speed tricks the stacked models call, each with its plain formula;
-- `stacked`, `hooks`: per-run parameters and initialisation; hook points and `run_with_cache`.
+- `stacked`, `hooks`: per-run parameters and initialisation; hook points and `run_with_cache`;
+- `dropout`: dropout with a mask per run, switched on by the trainer for training passes only.
 """
 
 from .hooks import HookedModule, HookPoint

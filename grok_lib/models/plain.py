@@ -4,7 +4,8 @@
 `Transformer` that the trainer uses (``tests/test_models.py`` checks it in float64). The
 stacked models hold N runs at once and call the speed kernels of `kernels`; these hold one
 run and are built from ``nn.Embedding`` and ``nn.Linear``. ``from_stacked(model, r)``
-loads run ``r`` of a stacked model's weights, so both can be run side by side.
+loads run ``r`` of a stacked model's weights, so both can be run side by side. Dropout, a step of
+training only, has no place here: these compute the function a run is evaluated with.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from torch import Tensor, nn
 from .mlp import MLP
 from .stacked import ACTIVATIONS, StackedModule
 from .transformer import N_CTX, Transformer
+
+TRAINING_ONLY = ("dropout",)  # stacked models' settings that change training, not the function evaluated
 
 
 class PlainMLP(nn.Module):
@@ -107,7 +110,8 @@ def _one_run(cls: type[nn.Module], model: StackedModule, r: int,
              rename: Callable[[dict[str, Tensor], dict[str, Any]], dict[str, Tensor]]) -> nn.Module:
     """A ``cls`` with the stacked model's hyper-parameters, holding run ``r``'s weights as ``rename`` maps them."""
     like = next(model.parameters())
-    plain = cls(**model.hparams).to(like.device, like.dtype)
+    hparams = {k: v for k, v in model.hparams.items() if k not in TRAINING_ONLY}
+    plain = cls(**hparams).to(like.device, like.dtype)
     plain.load_state_dict(rename({k: v[r] for k, v in model.state_dict().items()}, model.hparams))
     return plain
 

@@ -2,12 +2,16 @@
 
     resid  = W_E[x] + W_pos
     per block:
-        resid = resid + Attn(LN1(resid))
-        resid = resid + act(LN2(resid) @ W_in + b_in) @ W_out + b_out
+        resid = resid + drop(Attn(LN1(resid)))
+        resid = resid + drop(act(LN2(resid) @ W_in + b_in) @ W_out + b_out)
     logits = LN_final(resid)[=] @ W_U
 
 Defaults follow Nanda et al. (2023): one layer, d_model 128, 4 heads, d_mlp 512, ReLU, no
 LayerNorm (LN is then the identity), learned positional embeddings, no biases in attention.
+``drop`` is residual dropout while training with ``dropout > 0`` (`dropout.Dropout`), else the
+identity: on both sublayers' outputs, as residual dropout is usually defined. (Power et al.'s
+released transformer defaults to 0.1 but drops only the MLP's output; its attention dropout is
+commented out.)
 Contractions are written with `einops.einsum` and named axes; every tensor has a leading
 ``run`` axis (see `stacked`). einops hands each one to ``torch.einsum``, so the numbers are
 torch's, bit for bit; its parsing costs about 6 µs a call, under 1% of a training step of
@@ -24,6 +28,7 @@ import torch
 from einops import einsum
 from torch import Tensor, nn
 
+from .dropout import Dropout
 from .hooks import HookPoint
 from .kernels import per_run_matmul, take
 from .stacked import ACTIVATIONS, StackedModule
@@ -35,12 +40,14 @@ class Transformer(StackedModule):
     """N stacked decoder-only transformers (see `stacked`)."""
 
     def __init__(self, n_vocab: int, n_classes: int, d_model: int = 128, n_heads: int = 4, d_mlp: int = 512,
-                 n_layers: int = 1, act: str = "relu", layernorm: bool = False, n_runs: int = 1):
+                 n_layers: int = 1, act: str = "relu", layernorm: bool = False, dropout: float = 0.0,
+                 n_runs: int = 1):
         super().__init__(n_runs, n_vocab=n_vocab, n_classes=n_classes, d_model=d_model, n_heads=n_heads,
-                         d_mlp=d_mlp, n_layers=n_layers, act=act, layernorm=layernorm)
+                         d_mlp=d_mlp, n_layers=n_layers, act=act, layernorm=layernorm, dropout=dropout)
         self.add_param("W_E", (n_vocab, d_model), "normal", 1 / math.sqrt(d_model))
         self.add_param("W_pos", (N_CTX, d_model), "normal", 1 / math.sqrt(d_model))
-        self.blocks = nn.ModuleList(Block(d_model, n_heads, d_mlp, act, layernorm, n_runs) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(Block(d_model, n_heads, d_mlp, act, layernorm, n_runs, dropout)
+                                    for _ in range(n_layers))
         self.ln_final = LayerNorm(d_model, n_runs) if layernorm else nn.Identity()
         self.add_param("W_U", (d_model, n_classes), "normal", 1 / math.sqrt(n_classes))
         self.hook_embed = HookPoint()
@@ -68,9 +75,11 @@ class Transformer(StackedModule):
 
 
 class Block(StackedModule):
-    """Attention then MLP, each added to the residual stream (pre-LayerNorm when enabled)."""
+    """Attention then MLP, each added to the residual stream (pre-LayerNorm when enabled), each through
+    its own dropout step first (residual dropout; the identity unless training with dropout)."""
 
-    def __init__(self, d_model: int, n_heads: int, d_mlp: int, act: str, layernorm: bool, n_runs: int):
+    def __init__(self, d_model: int, n_heads: int, d_mlp: int, act: str, layernorm: bool, n_runs: int,
+                 dropout: float = 0.0):
         super().__init__(n_runs)
         d, h, dh = d_model, n_heads, d_model // n_heads
         for name in ("W_Q", "W_K", "W_V"):
@@ -84,6 +93,7 @@ class Block(StackedModule):
         self.ln2 = LayerNorm(d, n_runs) if layernorm else nn.Identity()
         self.register_buffer("causal", torch.tril(torch.ones(N_CTX, N_CTX, dtype=torch.bool)), persistent=False)
         self.act = ACTIVATIONS[act]
+        self.drop_attn, self.drop_mlp = Dropout(dropout), Dropout(dropout)
         for name in ("q", "k", "v", "scores", "pattern", "z", "attn_out", "resid_mid", "mlp_pre", "mlp_post",
                      "mlp_out", "resid_post"):
             setattr(self, f"hook_{name}", HookPoint())
@@ -93,8 +103,8 @@ class Block(StackedModule):
 
             q, k, v   = LN1(resid) @ W_Q, W_K, W_V              (one d_head-wide projection per head)
             pattern   = softmax(q k^T / sqrt(d_head)), each position reading itself and earlier ones
-            resid_mid = resid + sum over heads of (pattern v) @ W_O
-            resid_post = resid_mid + act(LN2(resid_mid) @ W_in + b_in) @ W_out + b_out
+            resid_mid = resid + drop(sum over heads of (pattern v) @ W_O)
+            resid_post = resid_mid + drop(act(LN2(resid_mid) @ W_in + b_in) @ W_out + b_out)
 
         With ``last_only`` the queries (and so everything after them) come from the last
         position only."""
@@ -113,11 +123,12 @@ class Block(StackedModule):
             einsum(pattern, v, "run batch head query key, run batch head key d_head -> run batch head query d_head"))
         attn_out = self.hook_attn_out(
             einsum(z, self.W_O, "run batch head pos d_head, run head d_head d_model -> run batch pos d_model"))
-        resid = self.hook_resid_mid(resid[:, :, -t_q:] + attn_out)  # the positions that were queried
+        # the positions that were queried
+        resid = self.hook_resid_mid(resid[:, :, -t_q:] + self.drop_attn(attn_out))
         # the MLP, x @ W for each run as one batched product (`kernels.per_run_matmul` says why)
         pre = self.hook_mlp_pre(per_run_matmul(self.ln2(resid), self.W_in) + self.b_in)
         mlp_out = self.hook_mlp_out(per_run_matmul(self.hook_mlp_post(self.act(pre)), self.W_out) + self.b_out)
-        return self.hook_resid_post(resid + mlp_out)
+        return self.hook_resid_post(resid + self.drop_mlp(mlp_out))
 
 
 class LayerNorm(StackedModule):

@@ -1,8 +1,7 @@
 """The live lab: pick a task, a model and an optimiser, press Run, and watch it (maybe) grok.
 
-Beside the optimiser, **gradient** picks what happens to the gradient before each step (⊥Grad,
-which with AdamW makes ⊥AdamW, or one of Grokfast's filters) and **output** picks softmax or
-StableMax for the loss (`grok_lib.training.gradient_filters`, `grok_lib.training.losses`).
+The settings are `lab_controls.LabControls` (what each control offers and how it is read); this
+module adds the buttons, the training thread and the figure.
 
 ``grok_lib.presentation.lab.lab()`` displays one `Lab`. Training runs in a background thread, so
 the notebook stays responsive and **Stop** is seen within one step; the figure (`lab_figure.draw`:
@@ -21,7 +20,6 @@ both have (``Button.click``, ``observe(..., names="value")``, ``FloatLogSlider``
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from typing import Any
@@ -29,27 +27,16 @@ from typing import Any
 import ipywidgets as W
 
 from grok_lib.analysis.phases import grokking_summary
+from grok_lib.presentation.lab_controls import LabControls
 from grok_lib.presentation.lab_figure import Kept, draw, png, snapshot
-from grok_lib.presentation.lab_inputs import Reading, SliderBox, in_range
 from grok_lib.presentation.lab_inside import Inside
-from grok_lib.presentation.lab_settings import (
-    DEFAULTS,
-    GRADIENT_CHOICES,
-    GRADIENT_SETTINGS,
-    MODEL_CHOICES,
-    OPTIMIZER_CHOICES,
-    OUTPUT_CHOICES,
-    QUICK,
-    chapter_presets,
-)
-from grok_lib.presentation.style import ERROR
-from grok_lib.task.operations import OPERATIONS, P_MAX, P_MIN
+from grok_lib.presentation.lab_settings import DEFAULTS, QUICK, chapter_presets
 from grok_lib.training.config import TrainConfig
 from grok_lib.training.device import resolve_device
 from grok_lib.training.trainer import train
 
 
-class Lab:
+class Lab(LabControls):
     """The live lab's widgets and logic. ``Lab().widget`` is the box to display.
 
     ``quick=True`` starts from a tiny task (p=11, 60 steps) for tests. ``redraw_every`` is the
@@ -60,14 +47,13 @@ class Lab:
     def __init__(self, quick: bool = False, device: str | None = None, redraw_every: float = 0.4,
                  log_every: int = 25, inside: bool = True):
         d = QUICK if quick else DEFAULTS
+        super().__init__(d, 5 if quick else log_every)
         self.device = resolve_device(device)
         self.redraw_every = redraw_every
-        self.log_every = 5 if quick else log_every
         self.history: dict[str, list[float]] = {}
         self.kept: list[Kept] = []
         self.last_config: TrainConfig | None = None
         self.result: Any = None  # the last finished Run
-        self.error: str | None = None
         self.thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.drawer: threading.Thread | None = None
@@ -79,26 +65,6 @@ class Lab:
         self._step, self._final = 0, None
         self.inside = Inside(inside)
 
-        wide = {"description_width": "110px"}
-        lay, slid = W.Layout(width="330px"), W.Layout(width="250px")
-        self.op = W.Dropdown(options=[(o.formula, o.name) for o in OPERATIONS.values()], value=d["op"],
-                             description="operation", style=wide, layout=lay)
-        self.p = W.IntText(value=d["p"], description="p (modulus)", style=wide, layout=lay)
-        self.train_frac = SliderBox(Reading("train fraction", 0.01, 0.99, percent=True, digits=4), W.FloatSlider(
-            min=0.05, max=0.95, step=0.05, description="train fraction", style=wide, layout=slid), d["train_frac"])
-        self.weight_decay = SliderBox(Reading("weight decay", 0.0, 10.0), W.FloatLogSlider(
-            base=10, min=-3, max=1, step=0.1, description="weight decay", style=wide, layout=slid), d["weight_decay"])
-        self.model = W.Dropdown(options=MODEL_CHOICES, value=d["model"], description="model", style=wide, layout=lay)
-        self.optimizer = W.Dropdown(options=OPTIMIZER_CHOICES, value=d["optimizer"], description="optimizer",
-                                    style=wide, layout=lay)
-        self.output = W.Dropdown(options=OUTPUT_CHOICES, value=d["output"], description="output", style=wide,
-                                 layout=lay)
-        self.gradient = W.Dropdown(options=GRADIENT_CHOICES, value=d["gradient"], description="gradient",
-                                   style=wide, layout=lay)
-        self.lr = SliderBox(Reading("learning rate", 1e-5, 1.0), W.FloatLogSlider(
-            base=10, min=-4, max=-1, step=0.05, description="learning rate", style=wide, layout=slid), d["lr"])
-        self.steps = W.IntText(value=d["steps"], description="steps", style=wide, layout=lay)
-        self.seed = W.IntText(value=d["seed"], description="seed", style=wide, layout=lay)
         self.run_button = W.Button(description="Run", button_style="success", icon="play",
                                    layout=W.Layout(width="90px"))
         self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop", disabled=True,
@@ -109,7 +75,6 @@ class Lab:
                                      layout=W.Layout(width="90px"))
         self.progress = W.IntProgress(value=0, min=0, max=d["steps"], layout=W.Layout(width="330px"))
         self.status = W.HTML(value="Ready: press <b>Run</b>.")
-        self.message = W.HTML(value="")
         self.image = W.Image(value=png(draw(None, budget=d["steps"], inside=inside)), format="png",
                              layout=W.Layout(width="100%", max_width="1000px", margin="2px 0"))
 
@@ -117,62 +82,11 @@ class Lab:
         self.stop_button.on_click(lambda _: self.stop())
         self.keep_button.on_click(lambda _: self.keep())
         self.clear_button.on_click(lambda _: self.clear())
-        for typed in (self.train_frac, self.weight_decay, self.lr):
-            typed.observe(self._check)
-        for control in (self.op, self.p, self.model, self.optimizer, self.output, self.gradient, self.steps,
-                        self.seed):
-            control.observe(self._check, names="value")
         self.inside.toggle.observe(lambda _: None if self.running else self.redraw(), names="value")
 
-        self.presets = chapter_presets()
-        self.preset = W.Dropdown(options=["(your own settings)", *self.presets], value="(your own settings)",
-                                 description="preset", style=wide, layout=lay)
-        self.preset.observe(self._apply_preset, names="value")
-        controls = W.VBox([self.preset, self.op, self.p, self.train_frac.widget, self.weight_decay.widget,
-                           self.model, self.optimizer, self.gradient, self.output, self.lr.widget, self.steps,
-                           self.seed, self.inside.toggle])
+        controls = W.VBox([*self.settings, self.inside.toggle])
         buttons = W.HBox([self.run_button, self.stop_button, self.keep_button, self.clear_button])
         self.widget = W.VBox([controls, buttons, W.HBox([self.progress, self.status]), self.message, self.image])
-
-    # ---- settings -------------------------------------------------------------------------
-    def _apply_preset(self, change: dict[str, Any]) -> None:
-        """Set a chapter's contrast; its runs used softmax and the plain gradient, so those are set too."""
-        if change["new"] in self.presets:
-            self.set(**{"output": "softmax", "gradient": "plain"} | self.presets[change["new"]])
-
-    def config(self) -> TrainConfig:
-        """The config the controls describe (raises ValueError with a message in the controls' terms)."""
-        model, merge = self.model.value
-        return TrainConfig(op=self.op.value, p=int(in_range("p (modulus)", self.p.value, P_MIN, P_MAX)),
-                           train_frac=self.train_frac.value, weight_decay=self.weight_decay.value,
-                           model=model, merge=merge, optimizer=self.optimizer.value, lr=self.lr.value,
-                           output=self.output.value, **GRADIENT_SETTINGS[self.gradient.value],
-                           steps=int(in_range("steps", self.steps.value, 1, 200_000, lambda n: f"{n:,}")),
-                           seed=int(in_range("seed", self.seed.value, 0, 2**31 - 1)), log_every=self.log_every,
-                           early_stop=True, patience=max(100, 10 * self.log_every))
-
-    def set(self, **values: Any) -> Lab:
-        """Set controls by name (``lab.set(op="div", p=31, weight_decay=0)``); returns the lab."""
-        for name, value in values.items():
-            if name == "merge":
-                name, value = "model", ("mlp", value)
-            getattr(self, name).value = value
-        return self
-
-    def _check(self, _change: Any = None) -> None:
-        """Say at once why the settings cannot run, and take the message away once they can."""
-        try:
-            self.config()
-        except ValueError as e:
-            self._show_error(str(e))
-        else:
-            if self.error is not None:
-                self.error = None
-                self.message.value = ""
-
-    def _show_error(self, text: str) -> None:
-        self.error = text
-        self.message.value = f'<span style="color:{ERROR}"><b>Cannot run:</b> {html.escape(text)}</span>'
 
     # ---- buttons --------------------------------------------------------------------------
     @property

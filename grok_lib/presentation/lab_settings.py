@@ -26,7 +26,12 @@ GRADIENT_CHOICES = [("as computed", "plain"), ("⊥Grad (AdamW: ⊥AdamW)", "ort
 
 # The default run memorises in about a hundred steps and generalises in about a thousand.
 DEFAULTS: dict[str, Any] = dict(op="add", p=97, train_frac=0.3, weight_decay=1.0, model=("mlp", "sum"),
-                                optimizer="adamw", lr=3e-3, steps=3000, seed=0, output="softmax", gradient="plain")
+                                optimizer="adamw", lr=3e-3, steps=3000, seed=0, output="softmax", gradient="plain",
+                                init_scale=1.0, norm_constraint=None)
+# what the held-norm box shows before the norm is held: a norm below the default MLP's at initialisation
+NORM_START = 50.0
+# the settings every chapter preset ran with, set again when a preset is picked
+PLAIN_SETTINGS: dict[str, Any] = dict(output="softmax", gradient="plain", init_scale=1.0, norm_constraint=None)
 QUICK: dict[str, Any] = dict(DEFAULTS, p=11, train_frac=0.5, steps=60)  # for tests: a run in well under a second
 
 
@@ -70,16 +75,17 @@ def _words(cfg: TrainConfig) -> dict[str, str]:
     return {"op": cfg.op, "p": f"p={cfg.p}", "train_frac": f"{cfg.train_frac:.0%} train",
             "weight_decay": f"wd {cfg.weight_decay:g}", "model": model, "optimizer": cfg.optimizer,
             "lr": f"lr {cfg.lr:.2g}", "output": "StableMax" if cfg.output == "stablemax" else "softmax",
-            "gradient": _gradient_words(cfg) or "plain gradient", "seed": f"seed {cfg.seed}",
-            "steps": f"{cfg.steps:,} steps"}
+            "gradient": _gradient_words(cfg) or "plain gradient", "init_scale": f"init ×{cfg.init_scale:g}",
+            "norm": "‖w‖ free" if cfg.norm_constraint is None else f"‖w‖ held at {cfg.norm_constraint:g}",
+            "seed": f"seed {cfg.seed}", "steps": f"{cfg.steps:,} steps"}
 
 
 def describe(cfg: TrainConfig) -> str:
-    """The run's settings in one line, for the figure's title (the step budget is its x axis);
-    the output and the gradient only when they are not the plain softmax and gradient."""
+    """The run's settings in one line, for the figure's title (the step budget is its x axis); the
+    output, the gradient, the initial scale and the norm only when they are not the plain ones."""
     words = _words(cfg)
     del words["steps"]
-    plain = {"output": "softmax", "gradient": "plain gradient"}
+    plain = {"output": "softmax", "gradient": "plain gradient", "init_scale": "init ×1", "norm": "‖w‖ free"}
     return ", ".join(w for k, w in words.items() if plain.get(k) != w)
 
 

@@ -28,7 +28,8 @@ class Stack:
     MLP, (a, b) and (b, a) give the same logits, so both read one row: at 30% training
     data about 15% fewer rows pass through the network each step, and half as many when
     the full table is evaluated -- for the same loss and gradient, as each example keeps
-    its own label. Other models get one row per pair.
+    its own label. Other models get one row per pair, and so does the summed MLP's training batch
+    when it trains with dropout (each example must draw its own dropout mask).
 
     The full batch is ``batch_x`` [N, rows, tokens]; example i of run n reads row
     ``batch_row[n, i]``. Evaluation runs ``eval_x`` [rows, tokens] (shared by all runs);
@@ -43,7 +44,8 @@ class Stack:
         self.n_classes = get_operation(c0.op).n_elements(c0.p)
         self.inputs = tokens(a, b, self.n_classes, c0.model).to(device)
         n_pairs, n = len(c), len(configs)
-        rows_of = lambda pairs: _rows(a, b, pairs, symmetric=c0.model == "mlp" and c0.merge == "sum")
+        shared = c0.model == "mlp" and c0.merge == "sum"  # (a, b) and (b, a) may read one row
+        rows_of = lambda pairs, share: _rows(a, b, pairs, symmetric=share)
         splits = [training_split(a, b, c, self.n_classes, cfg.train_frac, cfg.split_seed, cfg.label_noise,
                                  cfg.split) for cfg in configs]
         self.n_train = torch.tensor([len(tr) for tr, _, _ in splits], device=device, dtype=dtype)
@@ -62,7 +64,7 @@ class Stack:
             self.weight[r, : len(tr)] = 1.0 / len(tr)
             self.is_train[r, tr] = True
             self.table_y[r, tr] = y
-            shown, self.batch_row[r, : len(tr)] = rows_of(tr)
+            shown, self.batch_row[r, : len(tr)] = rows_of(tr, shared and c0.dropout == 0)  # a mask per example
             row_pairs.append(shown)
         rows = torch.zeros(n, max(len(rp) for rp in row_pairs), dtype=torch.long)
         for r, rp in enumerate(row_pairs):
@@ -70,7 +72,7 @@ class Stack:
         for name in ("train_idx", "train_y", "weight", "batch_row", "is_train", "table_y"):
             setattr(self, name, getattr(self, name).to(device))
         self.batch_x = self.inputs[rows.to(device)]  # full-batch inputs, gathered once
-        shown, eval_row = rows_of(torch.arange(n_pairs))
+        shown, eval_row = rows_of(torch.arange(n_pairs), shared)
         self.eval_x, self.eval_row = self.inputs[shown.to(device)], eval_row.to(device)
         self.eval_order = torch.argsort(self.eval_row, stable=True)  # pairs grouped by the row they read
 

@@ -1,4 +1,4 @@
-"""From a config to a model: the one place that reads a `TrainConfig`'s model fields."""
+"""From a config to a model: the one place that reads a `TrainConfig`'s model fields (and its initial scale)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from .config import TrainConfig
 def model_kwargs(cfg: TrainConfig) -> dict[str, object]:
     """The architecture fields of ``cfg`` that the config's model class takes."""
     if cfg.model == "mlp":
-        return dict(d_embed=cfg.d_embed, d_hidden=cfg.d_hidden, n_hidden=cfg.n_hidden, merge=cfg.merge, act=cfg.act)
+        return dict(d_embed=cfg.d_embed, d_hidden=cfg.d_hidden, n_hidden=cfg.n_hidden, merge=cfg.merge, act=cfg.act,
+                    dropout=cfg.dropout)
     return dict(d_model=cfg.d_model, n_heads=cfg.n_heads, d_mlp=cfg.d_mlp, n_layers=cfg.n_layers, act=cfg.act,
-                layernorm=cfg.layernorm)
+                layernorm=cfg.layernorm, dropout=cfg.dropout)
 
 
 def build_model(cfg: TrainConfig, n_vocab: int | None = None, n_classes: int | None = None,
-                seeds: list[int] | None = None) -> StackedModule:
-    """The model a config names, initialised from ``seeds`` (default: the config's seed).
+                seeds: list[int] | None = None, init_scales: list[float] | None = None) -> StackedModule:
+    """The model a config names, initialised from ``seeds`` (default: the config's seed), run r's
+    parameters all multiplied by ``init_scales[r]`` (default: the config's ``init_scale``).
 
     The vocabulary and class count default to the config's task."""
     if n_classes is None:
@@ -32,7 +34,21 @@ def build_model(cfg: TrainConfig, n_vocab: int | None = None, n_classes: int | N
     cls = MLP if cfg.model == "mlp" else Transformer
     model = cls(n_vocab, n_classes, **model_kwargs(cfg), n_runs=len(seeds))
     model.reset_parameters(seeds)
-    return model.to(getattr(torch, cfg.dtype))
+    model = model.to(getattr(torch, cfg.dtype))
+    scale_init(model, [cfg.init_scale] * len(seeds) if init_scales is None else init_scales)
+    return model
+
+
+@torch.no_grad()
+def scale_init(model: StackedModule, scales: list[float]) -> None:
+    """Multiply every parameter of run r by ``scales[r]``, in the model's precision: Omnigrok's large
+    initialisation (Liu et al. 2023) when above 1. All ones (the default) leaves the model untouched."""
+    if len(scales) != model.n_runs:
+        raise ValueError(f"need {model.n_runs} initial scales, got {len(scales)}")
+    if all(s == 1.0 for s in scales):
+        return
+    for p in model.parameters():
+        p.mul_(torch.tensor(scales, dtype=p.dtype, device=p.device).view(-1, *[1] * (p.dim() - 1)))
 
 
 def count_parameters(cfg: TrainConfig) -> int:

@@ -17,17 +17,19 @@ from grok_lib.task.operations import get_operation
 
 MODELS = ("mlp", "transformer")
 MERGES = ("sum", "concat")
-OPTIMIZERS = ("adamw", "adam", "sgd")
+OPTIMIZERS = ("adamw", "adam", "sgd", "truegrad")  # truegrad: TrueGrad-style AdamW (see `optimizers`)
 DTYPES = ("float32", "float64")
 SPLITS = ("ordered", "symmetric")
 ACTIVATIONS = ("relu", "gelu")
 OUTPUTS = ("softmax", "stablemax")  # how logits become probabilities (see `losses`)
 GRADIENT_FILTERS = ("none", "ema", "ma")  # Grokfast's filters (see `gradient_filters`)
+DECAY_TARGETS = ("origin", "init")  # what weight decay pulls the weights towards
 THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
 
 # the numeric settings, with an example of a sensible value for each error message
 REAL_FIELDS = {"train_frac": 0.3, "label_noise": 0.0, "lr": 1e-3, "weight_decay": 1.0, "momentum": 0.9,
-               "adam_eps": 1e-8, "grokfast_alpha": 0.98, "grokfast_lamb": 2.0}
+               "adam_eps": 1e-8, "grokfast_alpha": 0.98, "grokfast_lamb": 2.0, "init_scale": 1.0,
+               "weight_noise": 0.01, "dropout": 0.1}
 INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers": 1, "d_model": 128, "n_heads": 4,
               "d_mlp": 512, "warmup_steps": 10, "steps": 10_000, "patience": 500, "seed": 0, "log_every": 100,
               "checkpoint_every": 1000, "grokfast_window": 100}
@@ -35,7 +37,8 @@ INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers
 # run stored before they existed keeps its key (and its file)
 LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0, "output": "softmax", "adam_eps": 1e-8,
                 "ortho_grad": False, "grokfast": "none", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0,
-                "grokfast_window": 100}
+                "grokfast_window": 100, "init_scale": 1.0, "norm_constraint": None, "decay_to": "origin",
+                "weight_noise": 0.0, "dropout": 0.0}
 OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
@@ -62,6 +65,8 @@ class TrainConfig:
     d_mlp: int = 512
     act: str = "relu"
     layernorm: bool = False
+    dropout: float = 0.0  # while training: residual dropout in the transformer, after each hidden activation in the MLP
+    init_scale: float = 1.0  # every parameter multiplied by this at initialisation (Omnigrok's large initialisation)
     output: str = "softmax"  # "stablemax": Prieto et al.'s StableMax in place of softmax, in training and evaluation
     # optimisation
     optimizer: str = "adamw"
@@ -75,6 +80,9 @@ class TrainConfig:
     grokfast_alpha: float = 0.98  # EMA filter: the memory of the running average
     grokfast_lamb: float = 2.0  # either filter: how much of the slow gradient is added (their MA default is 5.0)
     grokfast_window: int = 100  # MA filter: how many gradients are averaged
+    decay_to: str = "origin"  # "init": weight decay pulls towards the initial weights, w - w0 (Power et al.)
+    weight_noise: float = 0.0  # std of the Gaussian noise on the weights each training pass sees (Power et al.)
+    norm_constraint: float | None = None  # hold each run's total weight norm at this value (Omnigrok); None: free
     warmup_steps: int = 10
     batch_size: int | None = None  # None: full batch
     dtype: str = "float32"
@@ -115,6 +123,7 @@ class TrainConfig:
             ("split", self.split, SPLITS),
             ("output", self.output, OUTPUTS),
             ("grokfast", self.grokfast, GRADIENT_FILTERS),
+            ("decay_to", self.decay_to, DECAY_TARGETS),
         ]:
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not one of {allowed}.")
@@ -132,6 +141,24 @@ class TrainConfig:
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch_size must be a positive integer, or None for full batch.")
         self._check_gradient_settings()
+        self._check_weight_settings()
+
+    def _check_weight_settings(self) -> None:
+        """Initial scale, norm constraint, weight noise and dropout: what is done to the weights (or, for
+        dropout, to the activations) beside the optimiser's step."""
+        if self.init_scale <= 0:
+            raise ValueError(f"init_scale={self.init_scale} must be positive (1 is the default initialisation).")
+        norm = self.norm_constraint
+        if norm is not None and (not _is_real(norm) or not math.isfinite(norm) or norm <= 0):
+            raise ValueError(f"norm_constraint={norm!r} must be a positive number (the total weight norm to hold), "
+                             "or None to leave the norm free.")
+        if self.weight_noise < 0:
+            raise ValueError(f"weight_noise={self.weight_noise} is negative; use 0 for none.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout={self.dropout} must lie in [0, 1) (e.g. 0.1); use 0 for none.")
+        if self.optimizer == "truegrad" and self.dropout > 0:
+            raise ValueError("optimizer='truegrad' cannot be combined with dropout: its per-example gradients come "
+                             "from a second pass, which would drop other units than the pass that gave the gradient.")
 
     def _check_gradient_settings(self) -> None:
         """Adam's epsilon, ⊥Grad and Grokfast: the settings of the update that the optimiser is given."""
@@ -201,11 +228,13 @@ class TrainConfig:
         step budget and early stopping; everything that changes tensor shapes or code
         paths must match: the output (softmax or StableMax), ⊥Grad and the Grokfast filter with
         its settings (its window sizes a buffer), and Adam's epsilon (one number for the stack's
-        optimiser, as PyTorch's fused kernel takes it).
+        optimiser, as PyTorch's fused kernel takes it), dropout (a model setting) and what weight decay
+        pulls towards. The initial scale, the norm constraint and the weight noise are per run, so
+        runs that differ in them stack.
         """
         free = {"seed", "data_seed", "train_frac", "label_noise", "lr", "weight_decay",
                 "warmup_steps", "steps", "early_stop", "patience", "save_model", "extra", "split",
-                "checkpoint_every"}
+                "checkpoint_every", "init_scale", "norm_constraint", "weight_noise"}
         return tuple((k, v) for k, v in sorted(self.to_dict().items()) if k not in free and k != "betas") + (
             ("betas", tuple(self.betas)),
         )

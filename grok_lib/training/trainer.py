@@ -5,9 +5,18 @@ architecture and trains each group as one stacked model (see `models`), each run
 split, seed, learning rate, weight decay, budget and early stop. A run trained in a stack
 logs the same history as when trained alone.
 
-The stack's data lives in `batches`, each run's log and early-stop state in `bookkeeping`,
-the changes to the gradient before each step (Grokfast, ⊥Grad) in `gradient_filters`;
-this module holds the loop that drives them.
+Which configs share a stack is `grouping`'s choice, and what each logged row grades is
+`evaluation`'s. The stack's data lives in `batches`, each run's log and early-stop state in `bookkeeping`,
+the changes to the gradient before each step (Grokfast, ⊥Grad) in `gradient_filters`, the
+changes to the weights around it (weight noise, the norm constraint) in `weight_changes`, and
+TrueGrad's per-example squared gradients in `per_example`; this module holds the loop that
+drives them. One training step::
+
+    x = the batch;  w̃ = w (+ noise)                   weight noise: the pass sees w + σε
+    loss = Σ w_i ℓ_i(w̃; x)   (dropout on)              then backward: the gradient g
+    S = Σ (w_i ∇ℓ_i)²                                  TrueGrad only
+    log (every so often);  filter g (Grokfast, ⊥Grad)
+    optimiser step (decay to 0 or to w0);  rescale to the held norm
 """
 
 from __future__ import annotations
@@ -15,14 +24,16 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import torch
 from torch import Tensor
+from torch.func import functional_call
 
 from grok_lib.models import StackedModule
+from grok_lib.models.dropout import dropping_out
 from grok_lib.task.data import vocab_size
 
 from .batches import Batch, Stack, example_loss
@@ -31,43 +42,15 @@ from .build import build_model
 from .config import TrainConfig
 from .cpu import fast_cpu
 from .device import environment, resolve_device
+from .evaluation import evaluate
 from .gradient_filters import GradientFilters
+from .grouping import stack_groups
 from .optimizers import StackedOptimizer
+from .per_example import square_gradient_sums
 from .record import Run
+from .weight_changes import NormConstraint, WeightNoise
 
 __all__ = ["progress_bar", "stack_groups", "train", "train_many"]
-
-EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the stack (16 MB in fp32)
-
-
-@torch.no_grad()
-def _evaluate(model: StackedModule, data: Stack, width: int, output: str) -> Tensor:
-    """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table);
-    the losses under the runs' ``output`` (softmax or StableMax), as in training.
-
-    The table's rows go through the network in chunks small enough for a large stack;
-    each chunk grades the pairs that read its rows.
-    """
-    n = data.is_train.shape[0]
-    chunk = max(256, EVAL_CHUNK_FLOATS // (n * width))
-    order = data.eval_order
-    bounds = torch.searchsorted(data.eval_row[order], torch.arange(0, len(data.eval_x) + chunk, chunk,
-                                                                    device=order.device)).tolist()
-    totals = torch.zeros(n, 4, dtype=data.weight.dtype, device=data.weight.device)
-    for k, start in enumerate(range(0, len(data.eval_x), chunk)):
-        x = data.eval_x[start : start + chunk]
-        logits = model(x.expand(n, *x.shape))
-        pairs = order[bounds[k] : bounds[k + 1]]
-        row, y = (data.eval_row[pairs] - start).expand(n, -1), data.table_y[:, pairs]
-        loss = example_loss(logits, row, y, output)
-        correct = (logits.argmax(-1).gather(1, row) == y).to(loss.dtype)
-        tr = data.is_train[:, pairs].to(loss.dtype)
-        totals += torch.stack([(loss * tr).sum(1), (correct * tr).sum(1),
-                               (loss * (1 - tr)).sum(1), (correct * (1 - tr)).sum(1)], 1)
-    sq = sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters())
-    sizes = torch.stack([data.n_train, data.n_train, data.n_val, data.n_val], 1)
-    return torch.cat([totals / sizes, sq.sqrt()[:, None]], 1)
-
 
 class _StackTraining:
     """One stack of runs in training: its model, data and optimiser, and a `RunLog` per run.
@@ -84,7 +67,15 @@ class _StackTraining:
         self.output = c0.output
         self.data = Stack(configs, device, dtype)
         self.model = build_model(c0, vocab_size(self.data.n_classes, c0.model), self.data.n_classes,
-                                 seeds=[c.seed for c in configs]).to(device)
+                                 seeds=[c.seed for c in configs],
+                                 init_scales=[c.init_scale for c in configs]).to(device)
+        held = any(c.norm_constraint is not None for c in configs)
+        self.norm = NormConstraint(configs, device, dtype) if held else None
+        if self.norm is not None:  # the norm is held from the start
+            self.norm.apply(list(self.model.parameters()))
+        self.noise = WeightNoise(configs, device, dtype) if any(c.weight_noise > 0 for c in configs) else None
+        self.dropout = c0.dropout > 0
+        self.square_sums: list[Tensor] | None = None  # TrueGrad's S for this step's update
         as_t = lambda xs: torch.tensor(xs, device=device, dtype=dtype)
         lr = as_t([c.lr for c in configs])
         self.warmup = as_t([max(c.warmup_steps, 1) for c in configs])
@@ -92,7 +83,7 @@ class _StackTraining:
         shared = len({(c.lr, c.warmup_steps) for c in configs}) == 1  # one learning-rate schedule
         self.opt = StackedOptimizer(list(self.model.parameters()), c0.optimizer, lr,
                                     as_t([c.weight_decay for c in configs]), c0.betas, c0.momentum,
-                                    eps=c0.adam_eps, shared=shared)
+                                    eps=c0.adam_eps, shared=shared, decay_to=c0.decay_to)
         self.filters = GradientFilters(c0)
         self.logs = [RunLog(c) for c in configs]
         self.runs = [log.run for log in self.logs]
@@ -108,14 +99,17 @@ class _StackTraining:
         for step in range(self.max_steps):
             logging = step in self.eval_at
             if logging:
-                metrics = _evaluate(self.model, self.data, self.width, self.output)
+                metrics = evaluate(self.model, self.data, self.width, self.output)
             if step in self.checkpoint_at:
                 self._checkpoint(step)
             x, row, y, w = self._batch()
-            ce = example_loss(self.model(x), row, y, self.output)
+            weights = None if self.noise is None else self.noise.perturbed(self.model)
+            ce = example_loss(self._forward(x, weights, step), row, y, self.output)
             for p in self.opt.params:
                 p.grad = None
             (ce * w).sum().backward()
+            if self.opt.kind == "truegrad":
+                self.square_sums = square_gradient_sums(self.model, x, row, y, w, self.output, weights)
             lr = self._lr(step)
             if logging:
                 finished = self._record(step, self._with_gradient(metrics, lr))
@@ -131,13 +125,22 @@ class _StackTraining:
             if stop is not None and stop.is_set():
                 return "stopped"
             self.filters.apply(self.opt.params)  # Grokfast, ⊥Grad (if the config asks): after logging |g|
-            self.opt.step(lr)
+            self.opt.step(lr, self.square_sums)
+            if self.norm is not None:
+                self.norm.apply(self.opt.params)
         # the last row: no update after it, so no gradient
-        metrics = _evaluate(self.model, self.data, self.width, self.output)
+        metrics = evaluate(self.model, self.data, self.width, self.output)
         self._checkpoint(self.max_steps)
         nan = torch.full((metrics.shape[0], GRADIENT_METRICS), math.nan, dtype=metrics.dtype, device=metrics.device)
         self._record(self.max_steps, torch.cat([metrics, nan], 1))
         return "budget"
+
+    def _forward(self, x: Tensor, weights: dict[str, Tensor] | None, step: int) -> Tensor:
+        """The training pass: logits under ``weights`` (the model's own if None), with dropout on if the
+        runs use it (each run's masks from its seed and the step, see `grok_lib.models.dropout`)."""
+        drop = dropping_out(self.model, [log.config.seed for log in self.active], step) if self.dropout else None
+        with drop or nullcontext():
+            return self.model(x) if weights is None else functional_call(self.model, weights, (x,))
 
     def _batch(self) -> Batch:
         """This step's batch: every run's whole training set, or each run's next minibatch."""
@@ -188,13 +191,18 @@ class _StackTraining:
 
     def keep_runs(self, keep: list[int]) -> None:
         """Keep only stack positions ``keep``: in the model, the data, the optimiser, the gradient
-        filters and the warm-up."""
+        filters, the weight noise, the norm constraint, this step's TrueGrad sums and the warm-up."""
         idx = torch.tensor(keep, device=self.device)
         self.active = [self.active[i] for i in keep]
         self.data.keep(idx)
         self.model.keep_runs(idx)
         self.opt.keep(idx, list(self.model.parameters()))
         self.filters.keep(idx)
+        for part in (self.noise, self.norm):
+            if part is not None:
+                part.keep(idx)
+        if self.square_sums is not None:
+            self.square_sums = [s[idx] for s in self.square_sums]
         self.warmup = self.warmup[idx]
 
     def finish(self, status: str, wall_s: float) -> list[Run]:
@@ -234,29 +242,6 @@ def progress_bar(configs: list[TrainConfig], enabled: bool, desc: str | None = N
         desc = "training" if len(configs) == 1 else f"training {len(configs)} runs"
     return tqdm(total=sum(c.steps for c in configs), desc=desc, disable=not enabled, leave=False,
                 unit="step", unit_scale=True)
-
-
-def stack_groups(configs: list[TrainConfig], max_stack: int = 64, max_padding: float = 0.1) -> list[list[int]]:
-    """Indices of ``configs`` split into groups that can be trained as one stacked model.
-
-    Every run in a stack is padded to the stack's largest training split, so runs are sorted
-    by split size and a new stack starts once padding would exceed ``max_padding`` of a
-    run's rows (e.g. 30% and 50% splits train as two stacks, not one padded by 67%).
-    """
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, cfg in enumerate(configs):
-        groups[cfg.batch_signature()].append(i)
-    stacks: list[list[int]] = []
-    for members in groups.values():
-        members = sorted(members, key=lambda i: configs[i].train_frac)
-        start = None
-        for i in members:
-            if start is None or len(stacks[-1]) >= max_stack or (
-                    configs[i].train_frac > (1 + max_padding) * configs[start].train_frac):
-                stacks.append([])
-                start = i
-            stacks[-1].append(i)
-    return stacks
 
 
 def train_many(configs: list[TrainConfig], device: str | torch.device | None = None, progress: bool = True,

@@ -1,0 +1,46 @@
+"""What a stack of runs is graded on at each logged step: the loss and accuracy on its training and
+validation pairs, and its weight norm, all from one pass over the operation table.
+
+The evaluation sees the stored weights as they are: no dropout, no weight noise (those are steps of
+training only).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from grok_lib.models import StackedModule
+
+from .batches import Stack, example_loss
+
+EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the stack (16 MB in fp32)
+
+
+@torch.no_grad()
+def evaluate(model: StackedModule, data: Stack, width: int, output: str) -> Tensor:
+    """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table);
+    the losses under the runs' ``output`` (softmax or StableMax), as in training.
+
+    The table's rows go through the network in chunks small enough for a large stack;
+    each chunk grades the pairs that read its rows.
+    """
+    n = data.is_train.shape[0]
+    chunk = max(256, EVAL_CHUNK_FLOATS // (n * width))
+    order = data.eval_order
+    bounds = torch.searchsorted(data.eval_row[order], torch.arange(0, len(data.eval_x) + chunk, chunk,
+                                                                    device=order.device)).tolist()
+    totals = torch.zeros(n, 4, dtype=data.weight.dtype, device=data.weight.device)
+    for k, start in enumerate(range(0, len(data.eval_x), chunk)):
+        x = data.eval_x[start : start + chunk]
+        logits = model(x.expand(n, *x.shape))
+        pairs = order[bounds[k] : bounds[k + 1]]
+        row, y = (data.eval_row[pairs] - start).expand(n, -1), data.table_y[:, pairs]
+        loss = example_loss(logits, row, y, output)
+        correct = (logits.argmax(-1).gather(1, row) == y).to(loss.dtype)
+        tr = data.is_train[:, pairs].to(loss.dtype)
+        totals += torch.stack([(loss * tr).sum(1), (correct * tr).sum(1),
+                               (loss * (1 - tr)).sum(1), (correct * (1 - tr)).sum(1)], 1)
+    sq = sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters())
+    sizes = torch.stack([data.n_train, data.n_train, data.n_val, data.n_val], 1)
+    return torch.cat([totals / sizes, sq.sqrt()[:, None]], 1)
