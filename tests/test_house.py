@@ -70,3 +70,34 @@ def test_root_import_detector_catches_each_form(source: str):
 def test_root_import_detector_lets_layers_import_each_other():
     assert not _imports_of_root("from grok_lib.task.data import tokens\nfrom . import kernels\n", depth=1)
     assert not _imports_of_root((PACKAGE / "training" / "trainer.py").read_text(encoding="utf-8"), depth=1)
+
+
+def _named_in_the_module_table() -> set[str]:
+    """The modules the introduction's "Where the code lives" table names: a row's first cell lists paths
+    (``grok_lib/training/optimizers.py``), bare file names of the first path's folder (``losses.py``), or folders
+    (``grok_lib/analysis/mechanism/``, ``explorer/``) that stand for every module inside them."""
+    intro = (PACKAGE.parent / "book" / "intro.md").read_text()
+    section = intro.split("## Where the code lives", 1)[1]
+    named: set[str] = set()
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        folder = ""
+        for name in line.split("|")[1].replace("`", "").split(","):
+            name = name.strip()
+            if name.startswith("grok_lib/"):
+                folder = name if name.endswith("/") else name.rsplit("/", 1)[0] + "/"
+                named.add(name)
+            else:
+                named.add(folder + name)
+    return named
+
+
+@pytest.mark.parametrize("path", [m for m in MODULES if m.name not in ("__init__.py", "__main__.py", "version.py")],
+                         ids=_rel)
+def test_module_is_in_the_introductions_module_table(path: Path):
+    """A newcomer finds every module from the book's first page: new modules must be added to its table."""
+    rel = _rel(path)
+    named = _named_in_the_module_table()
+    folders = [n for n in named if n.endswith("/")]
+    assert rel in named or any(rel.startswith(f) for f in folders), f"{rel} is missing from the table in book/intro.md"
