@@ -3,5 +3,11 @@ library and says in words what differs first.
 
 - `tables`: exercise 1, the a² + b² table, the modular inverse, the division table;
 - `splits`: exercise 2, the train/validation split and label noise;
-- `answers`: what both share: reading a learner's result and phrasing a complaint about it.
+- `models`, `training_loop`: exercise 3, the MLP's forward pass and a full-batch AdamW loop;
+- `detector`, `effective`: exercise 4, the grokking detector, the phase rule, effective learning rate and gradient;
+- `symmetry`: exercise 5, the symmetric ceiling and the transpose freebie;
+- `random_features`: exercise 6, the minimum-norm readout and the test-error curve against width;
+- `fourier`, `mechanism`: exercise 7, the Fourier basis, key frequencies, the restricted loss, Gromov's network;
+- `numerics`: exercise 8, StableMax, the ⊥Grad projection and Grokfast's EMA filter;
+- `answers`: what the checks share: reading a learner's result and phrasing a complaint about it.
 """
