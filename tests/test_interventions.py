@@ -9,10 +9,10 @@ from collections import deque
 import numpy as np
 import pytest
 import torch
+from option_runs import TINY, assert_each_trains_stores_and_loads
 
 from grok_lib.presentation.lab import Lab
 from grok_lib.presentation.lab_settings import GRADIENT_SETTINGS, describe, tell_apart
-from grok_lib.runs.runner import load_or_train
 from grok_lib.training.batches import Stack, example_loss
 from grok_lib.training.build import build_model
 from grok_lib.training.config import LATER_FIELDS, TrainConfig
@@ -21,8 +21,6 @@ from grok_lib.training.losses import log_probabilities, log_stablemax
 from grok_lib.training.record import METRICS
 from grok_lib.training.trainer import _StackTraining, train, train_many
 
-TINY = TrainConfig(op="add", p=11, d_embed=16, d_hidden=16, steps=12, log_every=4, early_stop=False,
-                   warmup_steps=0, weight_decay=0.5, lr=1e-2)
 OPTIONS = {
     "stablemax": dict(output="stablemax"),
     "ortho": dict(ortho_grad=True),
@@ -259,14 +257,7 @@ def test_new_settings_are_checked(changes, message):
 
 def test_each_option_trains_stores_and_loads_under_its_own_key(tmp_store):
     base = TrainConfig(op="add", p=23, d_embed=16, d_hidden=16, steps=200, log_every=100, early_stop=False)
-    configs = [base, *(base.replace(**extra) for extra in OPTIONS.values())]
-    assert len({c.key() for c in configs}) == len(configs)
-    for cfg in configs:
-        run = load_or_train(cfg, store=tmp_store, device="cpu", progress=False)
-        assert run.steps[-1] == 200 and all(math.isfinite(v) for v in run.history["train_loss"])
-        back = tmp_store.load(cfg)
-        assert back.config == cfg and back.history["val_acc"] == run.history["val_acc"]
-    assert len(list(tmp_store.root.glob("*.json"))) == len(configs)
+    assert_each_trains_stores_and_loads(base, OPTIONS, tmp_store)
 
 
 # ---- the lab -------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from option_runs import TINY, assert_each_trains_stores_and_loads
 
 from grok_lib.models.dropout import Dropout, dropping_out, mask_seed
 from grok_lib.presentation.lab import Lab
 from grok_lib.presentation.lab_settings import describe, tell_apart
-from grok_lib.runs.runner import load_or_train
 from grok_lib.training.batches import Stack, example_loss
 from grok_lib.training.build import build_model
 from grok_lib.training.config import LATER_FIELDS, TrainConfig
@@ -23,8 +23,6 @@ from grok_lib.training.record import METRICS
 from grok_lib.training.trainer import train, train_many
 from grok_lib.training.weight_changes import WEIGHT_NOISE_SEED_OFFSET
 
-TINY = TrainConfig(op="add", p=11, d_embed=16, d_hidden=16, steps=12, log_every=4, early_stop=False,
-                   warmup_steps=0, weight_decay=0.5, lr=1e-2)
 TINY_T = TINY.replace(model="transformer", d_model=16, n_heads=2, d_mlp=32)
 OPTIONS = {
     "init_scale": dict(init_scale=3.0),
@@ -104,14 +102,7 @@ def test_new_settings_are_checked(changes, message):
 
 
 def test_each_option_trains_stores_and_loads_under_its_own_key(tmp_store):
-    base = TINY.replace(steps=30, log_every=10)
-    configs = [base, *(base.replace(**extra) for extra in OPTIONS.values())]
-    for cfg in configs:
-        run = load_or_train(cfg, store=tmp_store, device="cpu", progress=False)
-        assert run.steps[-1] == 30 and all(math.isfinite(v) for v in run.history["train_loss"])
-        back = tmp_store.load(cfg)
-        assert back.config == cfg and back.history["val_loss"] == run.history["val_loss"]
-    assert len(list(tmp_store.root.glob("*.json"))) == len(configs)
+    assert_each_trains_stores_and_loads(TINY.replace(steps=30, log_every=10), OPTIONS, tmp_store)
 
 
 # ---- the initial scale -------------------------------------------------------------------------
