@@ -312,7 +312,8 @@ def b3(opts: argparse.Namespace, device: str, peak: float) -> list[list[Any]]:
         sweep = grid(single.replace(steps=opts.b3_sweep_steps), weight_decay=[0.3, 0.5, 1.0, 2.0],
                      train_frac=[0.3, 0.4, 0.5, 0.6], seed=range(4))
     rows: list[list[Any]] = []
-    compare("B3 single", [single], opts, device, peak, rows)
+    if not opts.b3_sweep_only:
+        compare("B3 single", [single], opts, device, peak, rows)
     ratio, per_step, _ = compare(f"B3 {len(sweep)}-run sweep", sweep, opts, device, peak, rows)
     print(f"B3 sweep speed-up: {ratio:.2f}x in wall time, {per_step:.2f}x per run-step\n", flush=True)
     return rows
@@ -352,6 +353,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--seeds", type=int, default=3, help="B1 seeds")
     parser.add_argument("--b3-steps", type=int, default=30_000, help="B3 single-run step budget")
+    parser.add_argument("--b3-sweep-only", action="store_true", help="B3: skip the single run, time the sweep")
     parser.add_argument("--b3-sweep-steps", type=int, default=3_000, help="B3 sweep step budget per run")
     opts = parser.parse_args(argv)
     if opts.smoke:

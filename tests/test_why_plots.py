@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from grok_lib.analysis.mechanism import task_of
@@ -43,3 +44,23 @@ def test_rqi_ranks_spectra_and_lu_figures_draw():
     fig = WP.lu_figure(land)
     assert fig.axes[0].lines[-1].get_xdata()[0] == land["weight_norm"][1]  # the c = 1 marker
 
+
+
+def test_chapter_8_figures_draw_what_they_are_given():
+    from grok_lib.analysis.why import clocks
+
+    fig = WP.spread_figure([3000, 3500, 4000, 4500], lambda q: 1000 * clocks.random_walk_quantile(q))
+    (ax,) = fig.axes
+    assert [len(c.get_offsets()) for c in ax.collections] == [4, 4]
+    assert "171 × 10th" in " ".join(t.get_text() for t in ax.texts)
+    rows = [{"lr": lr, "weight_decay": wd, "generalised_at": 4 / (lr * wd), "memorised_at": 0.3 / lr}
+            for lr in (1e-3, 2e-3) for wd in (0.5, 1.0)]
+    fig = WP.scaling_figure(rows, -1.0, 4.0)
+    assert fig.axes[0].get_xscale() == "log" and len(fig.axes[0].lines) == 1
+    hist = {"step": [0, 10, 100], "train_acc": [0.0, 1.0, 1.0], "val_acc": [0.0, 0.2, 1.0], "weight_norm": [9, 8, 7]}
+    fig = WP.curves_by_setting({"a": [hist, hist], "b": [hist]})
+    assert len(fig.axes) == 3 and all(len(ax.lines) == 3 for ax in fig.axes)
+    fig = WP.rank_at_generalisation({"ran": ([0, 10, 20], [9.0, 8.0, 7.0], 15), "never": ([0, 20], [9, 6], None)})
+    (ax,) = fig.axes
+    assert len(ax.lines) == 2 and len(ax.collections) == 1  # one dot: the run that never generalised has none
+    assert ax.collections[0].get_offsets()[0][1] == pytest.approx(7.5)

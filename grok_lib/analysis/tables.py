@@ -25,7 +25,7 @@ def summary_row(run: Run, threshold: float = THRESHOLD, grok_factor: float = GRO
     return {
         "op": cfg.op, "p": cfg.p, "merge": cfg.merge, "n_hidden": cfg.n_hidden, "d_hidden": cfg.d_hidden,
         "optimizer": cfg.optimizer, "lr": cfg.lr, "weight_decay": cfg.weight_decay, "train_frac": cfg.train_frac,
-        "label_noise": cfg.label_noise, "seed": cfg.seed, "steps": cfg.steps,
+        "label_noise": cfg.label_noise, "seed": cfg.seed, "steps": cfg.steps, "norm_constraint": cfg.norm_constraint,
         "memorised_at": s.memorised_at, "generalised_at": s.generalised_at, "delay": s.delay,
         "final_train_acc": s.final_train_acc, "final_val_acc": s.final_val_acc,
         "phase": classify(hist, threshold, grok_factor),

@@ -9,5 +9,7 @@ library and says in words what differs first.
 - `random_features`: exercise 6, the minimum-norm readout and the test-error curve against width;
 - `fourier`, `mechanism`: exercise 7, the Fourier basis, key frequencies, the restricted loss, Gromov's network;
 - `numerics`: exercise 8, StableMax, the ⊥Grad projection and Grokfast's EMA filter;
+- `representation`, `weight_norm`: exercise 9, the RQI of an embedding; the norm held fixed, the scaled
+  initialisation, the losses at c·θ;
 - `answers`: what the checks share: reading a learner's result and phrasing a complaint about it.
 """

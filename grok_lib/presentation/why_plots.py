@@ -7,13 +7,23 @@ Training is blue and validation red as everywhere; the stages of a run keep chap
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from torch import Tensor
 
-from grok_lib.presentation.style import FAINT, GRID_ALPHA, REFERENCE, TRAIN, VAL, cyclic_colors, series_color
+from grok_lib.presentation.style import (
+    FAINT,
+    GRID_ALPHA,
+    MUTED,
+    REFERENCE,
+    TRAIN,
+    VAL,
+    cyclic_colors,
+    series_color,
+)
 
 RQI_COLOR = "#9467bd"  # grokking's purple: the structure measure
 
@@ -84,7 +94,7 @@ def spectra_figure(spectra: Mapping[str, Mapping[str, Tensor]], title: str = "")
         ax.set_xlabel("index i")
         ax.grid(alpha=GRID_ALPHA, which="both")
     axes[0].set_ylabel("σ_i / σ_1")
-    axes[-1].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="lower left")  # spectra fall to the right: the lower left stays empty
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -132,6 +142,7 @@ def lu_figure(landscape: Mapping[str, Sequence[float]], title: str = "") -> Figu
     for ax in (ax_l, ax_a):
         ax.axvline(at_one, color=REFERENCE, ls=":", lw=1, label="trained weights (c = 1)" if ax is ax_l else None)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("weight norm ‖cθ‖")
         ax.grid(alpha=GRID_ALPHA, which="both")
     ax_l.legend(fontsize=8)
@@ -139,3 +150,105 @@ def lu_figure(landscape: Mapping[str, Sequence[float]], title: str = "") -> Figu
         fig.suptitle(title, fontsize=10)
     return fig
 
+
+
+def spread_figure(times: Sequence[float], walk_quantile: Callable[[float], float], label: str = "our seeds") -> Figure:
+    """Steps to generalise of many seeds (one dot each) beside as many evenly spaced quantiles of a driftless
+    random walk's first-passage time (``walk_quantile``: q -> time, e.g. `clocks.random_walk_quantile` rescaled
+    to the seeds' median), on one log axis; each row's bar spans its 10th to 90th percentile (the walk's
+    exactly). A lucky walk would spread the times over orders of magnitude."""
+    n = len(times)
+    walk = np.array([walk_quantile((i + 0.5) / n) for i in range(n)])
+    fig = Figure(figsize=(7, 2.4), layout="constrained")
+    ax = fig.subplots()
+    rows = [(walk, (walk_quantile(0.1), walk_quantile(0.9)), FAINT, "random walk, same median"),
+            (_np(times), None, VAL, label)]
+    for row, (values, bar, color, name) in enumerate(rows):
+        v = np.sort(values)
+        lo, hi = bar or (np.quantile(v, 0.1), np.quantile(v, 0.9))
+        jitter = (np.arange(len(v)) % 5 - 2) * 0.06
+        ax.scatter(v, row + jitter, color=color, s=16, edgecolors="none")
+        ax.plot([lo, hi], [row + 0.25] * 2, color=color, lw=2)
+        ax.annotate(f"{name}: 90th percentile = {hi / lo:.3g} × 10th", (lo, row + 0.32), fontsize=8, color=MUTED)
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks([])
+    ax.set_ylim(-0.4, 1.6)
+    ax.set_xlabel("optimisation steps to 99% validation accuracy")
+    ax.grid(alpha=GRID_ALPHA, which="both", axis="x")
+    return fig
+
+
+def scaling_figure(rows: Sequence[Mapping[str, float | None]], fit_exponent: float, fit_prefactor: float) -> Figure:
+    """Steps to generalise (filled) and to memorise (open) against lr × weight decay on log-log axes, one
+    colour per learning rate, with the fitted power law for generalisation."""
+    fig = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = fig.subplots()
+    lrs = sorted({r["lr"] for r in rows})
+    for i, lr in enumerate(lrs):
+        mine = [r for r in rows if r["lr"] == lr]
+        x = np.array([r["lr"] * r["weight_decay"] for r in mine])
+        gen = np.array([np.nan if r["generalised_at"] is None else r["generalised_at"] for r in mine], dtype=float)
+        mem = np.array([np.nan if r["memorised_at"] is None else r["memorised_at"] for r in mine], dtype=float)
+        ax.scatter(x, gen, color=series_color(i), s=18, label=f"lr {lr:g}: generalised")
+        ax.scatter(x, mem, facecolors="none", edgecolors=series_color(i), s=18)
+    xs = np.geomspace(min(r["lr"] * r["weight_decay"] for r in rows), max(r["lr"] * r["weight_decay"] for r in rows))
+    ax.plot(xs, fit_prefactor * xs**fit_exponent, color=REFERENCE, lw=1,
+            label=f"fit: steps ∝ (lr·wd)^{fit_exponent:.2f}")
+    ax.scatter([], [], facecolors="none", edgecolors=FAINT, s=18, label="memorised (open)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("lr × weight decay (the fraction AdamW takes off each weight per step)")
+    ax.set_ylabel("optimisation steps")
+    ax.grid(alpha=GRID_ALPHA, which="both")
+    ax.legend(fontsize=7, ncols=2, loc="lower left")
+    return fig
+
+
+def curves_by_setting(histories: Mapping[str, Sequence[Mapping[str, Sequence[float]]]], x_label: str = "",
+                      metrics: Sequence[tuple[str, str]] = (("train_acc", "training accuracy"),
+                                                            ("val_acc", "validation accuracy"),
+                                                            ("weight_norm", "weight norm"))) -> Figure:
+    """One panel per metric, one colour per setting (``histories``: setting -> that setting's runs'
+    histories, one thin line per run), steps on a log axis: how the settings differ, and how much seeds
+    differ within one. Accuracies on 0..1, anything else (a weight norm) on a linear axis from 0."""
+    fig = Figure(figsize=(3.4 * len(metrics), 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
+    for i, (setting, hists) in enumerate(histories.items()):
+        for j, h in enumerate(hists):
+            for ax, (key, _) in zip(axes, metrics, strict=True):
+                ax.plot(np.maximum(_np(h["step"]), 1), _np(h[key]), color=series_color(i), lw=0.9, alpha=0.8,
+                        label=setting if j == 0 else None)
+    for ax, (key, name) in zip(axes, metrics, strict=True):
+        ax.set_xscale("log")
+        ax.set_xlabel("optimisation step")
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=GRID_ALPHA, which="both")
+        if key.endswith("acc"):
+            ax.set_ylim(-0.03, 1.03)
+        else:
+            ax.set_ylim(bottom=0)
+    axes[0].legend(fontsize=7, title=x_label or None, title_fontsize=7)
+    return fig
+
+
+def rank_at_generalisation(curves: Mapping[str, tuple[Sequence[int], Sequence[float], int | None]],
+                           matrix: str = "") -> Figure:
+    """One line per run: a matrix's effective rank over training, with a dot where the run generalised
+    (``curves``: label -> (steps, ranks, generalised_at or None)). If a low rank were what generalisation
+    waits for, the dots would sit at one height."""
+    fig = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for i, (label, (steps, ranks, gen)) in enumerate(curves.items()):
+        s, r = _np(steps), _np(ranks)
+        ax.plot(np.maximum(s, 1), r, color=series_color(i), lw=1.3, label=label + ("" if gen else " (never)"))
+        if gen is not None:
+            ax.scatter([gen], [np.interp(gen, s, r)], color=series_color(i), s=40, zorder=3,
+                       edgecolors=REFERENCE, linewidths=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel("optimisation step (dot: generalised)")
+    ax.set_ylabel(f"entropy rank{' of ' + matrix if matrix else ''}")
+    ax.grid(alpha=GRID_ALPHA, which="both")
+    ax.legend(fontsize=7, ncols=2)
+    return fig

@@ -117,6 +117,28 @@ class Store:
         checkpoints = self._weights(self._checkpoint_path(config)) or {}
         return Run(stored, history, meta, state, checkpoints)
 
+    def save_derived(self, config: TrainConfig, kind: str, data: dict[str, Any]) -> None:
+        """Keep a result computed from a run (``kind`` names it, e.g. "spectra") in ``<store>/<kind>/<key>.json``:
+        for analyses of checkpoints too large to keep, so the repository holds what the chapter plots."""
+        _atomic_write(self._derived_path(config, kind),
+                      lambda f: f.write(json.dumps({"key": config.key(), kind: data}, separators=(",", ":")).encode()))
+
+    def load_derived(self, config: TrainConfig, kind: str) -> dict[str, Any]:
+        """What `save_derived` kept; FileNotFoundError if nothing, DamagedRunError if it is unreadable."""
+        path = self._derived_path(config, kind)
+        try:
+            doc = json.loads(path.read_bytes())
+            if doc["key"] != config.key():
+                raise ValueError(f"it holds key {doc['key']}")
+            return doc[kind]
+        except (ValueError, TypeError, KeyError) as e:
+            raise self._damaged(path, f"is not a stored {kind} result of this run ({type(e).__name__}: {e})") from e
+
+    def _derived_path(self, config: TrainConfig, kind: str) -> Path:
+        if not kind.isidentifier():
+            raise ValueError(f"kind={kind!r} must be a plain name such as 'spectra'.")
+        return self.root / kind / f"{config.key()}.json"
+
     def _checkpoint_path(self, config: TrainConfig) -> Path:
         return self.root / f"{config.key()}.ckpt.pt"
 

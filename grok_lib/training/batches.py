@@ -1,8 +1,9 @@
 """The data of a stack of runs: what each run trains on, and what it is graded against.
 
 `Stack` holds every run's training split, padded to one width so the whole stack trains
-in one pass; `Minibatches` draws one run's minibatches; `example_loss` is the loss of each
-example, read from the network row that shows it.
+in one pass, and `DigitsStack` the same for the digits (``task="digits"``); `Minibatches` draws
+one run's minibatches; `example_loss` is the loss of each example, read from the network row
+that shows it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import torch
 from torch import Tensor
 
 from grok_lib.task.data import tokens, training_split, unordered_pairs
+from grok_lib.task.digits import N_CLASSES, load_digits, training_set
 from grok_lib.task.operations import get_operation, operation_table
 
 from .config import TrainConfig
-from .losses import log_probabilities
+from .losses import log_probabilities, squared_error
 
 MINIBATCH_SEED_OFFSET = 104_729  # a run's minibatch order is drawn from seed + this, apart from its initialisation
 
@@ -96,6 +98,63 @@ class Stack:
         return x, row, y, w
 
 
+class DigitsStack:
+    """The digits runs of a stacked group: each run's training images, padded to one width, and the
+    fixed test set that every run is graded on (its "val" columns).
+
+    A run trains on ``digits_train_size(cfg)`` images drawn from `task.digits`'s pool by its split seed;
+    the inputs are the pool-centred pixels of `task.digits`, in the run's precision. The network sees one
+    row per example, so ``batch_row`` is simply each example's position."""
+
+    _PER_RUN = ("n_train", "n_val", "batch_x", "train_y", "weight", "batch_row")
+
+    def __init__(self, configs: list[TrainConfig], device: torch.device, dtype: torch.dtype):
+        digits = load_digits()
+        sets = [training_set(digits_train_size(cfg), cfg.label_noise, cfg.split_seed, digits) for cfg in configs]
+        n, width = len(configs), max(len(s.y) for s in sets)
+        self.n_classes = N_CLASSES
+        self.n_train = torch.tensor([len(s.y) for s in sets], device=device, dtype=dtype)
+        self.n_val = torch.full((n,), float(len(digits.y_test)), device=device, dtype=dtype)
+        self.batch_x = torch.zeros(n, width, digits.n_inputs, dtype=dtype)
+        self.train_y = torch.zeros(n, width, dtype=torch.long)
+        self.weight = torch.zeros(n, width, dtype=dtype)
+        for r, s in enumerate(sets):
+            self.batch_x[r, : len(s.y)], self.train_y[r, : len(s.y)] = s.x, s.y
+            self.weight[r, : len(s.y)] = 1.0 / len(s.y)
+        self.batch_x, self.train_y, self.weight = (t.to(device) for t in (self.batch_x, self.train_y, self.weight))
+        self.batch_row = torch.arange(width, device=device).expand(n, width)
+        self.test_x = digits.x_test.to(device, dtype)
+        self.test_y = digits.y_test.to(device)
+
+    def keep(self, idx: Tensor) -> None:
+        """Keep only runs ``idx`` (the runs still training)."""
+        for name in self._PER_RUN:
+            setattr(self, name, getattr(self, name)[idx])
+
+    def full_batch(self) -> Batch:
+        """Every run's whole training set (padding carries weight 0)."""
+        return self.batch_x, self.batch_row, self.train_y, self.weight
+
+    def minibatch(self, samplers: list[Minibatches], batch_size: int) -> Batch:
+        """The next minibatch of each run, one sampler per run in stack order."""
+        pos = torch.stack([s.next(int(self.n_train[i]), batch_size) for i, s in enumerate(samplers)])
+        pos = pos.to(self.batch_x.device)
+        x = self.batch_x.gather(1, pos[..., None].expand(*pos.shape, self.batch_x.shape[-1]))
+        row = torch.arange(batch_size, device=pos.device).expand(pos.shape)
+        w = torch.full(pos.shape, 1.0 / batch_size, device=pos.device, dtype=self.weight.dtype)
+        return x, row, self.train_y.gather(1, pos), w
+
+
+def digits_train_size(cfg: TrainConfig) -> int:
+    """How many images a digits run trains on: ``train_frac`` of `task.digits`'s 1,000-image pool, rounded."""
+    return max(1, round(cfg.train_frac * load_digits().n_pool))
+
+
+def make_stack(configs: list[TrainConfig], device: torch.device, dtype: torch.dtype) -> Stack | DigitsStack:
+    """The data of a stack of runs that share a task."""
+    return (DigitsStack if configs[0].task == "digits" else Stack)(configs, device, dtype)
+
+
 class Minibatches:
     """One run's minibatch positions: a fresh permutation of its training set each epoch, from
     a generator of its own, so a run draws the same batches alone or in any stack."""
@@ -122,8 +181,12 @@ def _rows(a: Tensor, b: Tensor, pairs: Tensor, symmetric: bool) -> tuple[Tensor,
     return pairs[first], row
 
 
-def example_loss(logits: Tensor, row: Tensor, y: Tensor, output: str = "softmax") -> Tensor:
-    """Cross-entropy of each example [N, B]: ``-log p(logits[n, row[n, i]])[y[n, i]]``, with ``p``
-    softmax or StableMax (``output``, see `losses`)."""
+def example_loss(logits: Tensor, row: Tensor, y: Tensor, output: str = "softmax", loss: str = "cross_entropy"
+                 ) -> Tensor:
+    """The loss of each example [N, B], read from the row it shows: cross-entropy
+    ``-log p(logits[n, row[n, i]])[y[n, i]]`` with ``p`` softmax or StableMax (``output``, see `losses`),
+    or with ``loss="mse"`` the squared error of those raw outputs against the one-hot label."""
+    if loss == "mse":
+        return squared_error(logits.gather(1, row[..., None].expand(*row.shape, logits.shape[-1])), y)
     logp = log_probabilities(logits, output)
     return -logp.flatten(1).gather(1, row * logp.shape[-1] + y)

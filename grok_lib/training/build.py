@@ -5,14 +5,20 @@ from __future__ import annotations
 import torch
 
 from grok_lib.models import MLP, StackedModule, Transformer
+from grok_lib.models.pixel_mlp import DeepPixelMLP
 from grok_lib.task.data import vocab_size
+from grok_lib.task.digits import N_CLASSES
 from grok_lib.task.operations import get_operation
 
 from .config import TrainConfig
 
+DIGIT_PIXELS = 64  # the digits are 8x8 images
+
 
 def model_kwargs(cfg: TrainConfig) -> dict[str, object]:
     """The architecture fields of ``cfg`` that the config's model class takes."""
+    if cfg.task == "digits":
+        return dict(d_hidden=cfg.d_hidden, n_hidden=cfg.n_hidden, act=cfg.act, dropout=cfg.dropout)
     if cfg.model == "mlp":
         return dict(d_embed=cfg.d_embed, d_hidden=cfg.d_hidden, n_hidden=cfg.n_hidden, merge=cfg.merge, act=cfg.act,
                     dropout=cfg.dropout)
@@ -25,14 +31,23 @@ def build_model(cfg: TrainConfig, n_vocab: int | None = None, n_classes: int | N
     """The model a config names, initialised from ``seeds`` (default: the config's seed), run r's
     parameters all multiplied by ``init_scales[r]`` (default: the config's ``init_scale``).
 
-    The vocabulary and class count default to the config's task."""
+    The vocabulary and class count default to the config's task; a digits config (``task="digits"``)
+    builds a `DeepPixelMLP` over the 64 pixels and ignores them."""
+    seeds = [cfg.seed] if seeds is None else seeds
+    if cfg.task == "digits":
+        model = DeepPixelMLP(DIGIT_PIXELS, N_CLASSES, **model_kwargs(cfg), n_runs=len(seeds))
+        return _initialised(model, cfg, seeds, init_scales)
     if n_classes is None:
         n_classes = get_operation(cfg.op).n_elements(cfg.p)
     if n_vocab is None:
         n_vocab = vocab_size(n_classes, cfg.model)
-    seeds = [cfg.seed] if seeds is None else seeds
     cls = MLP if cfg.model == "mlp" else Transformer
-    model = cls(n_vocab, n_classes, **model_kwargs(cfg), n_runs=len(seeds))
+    return _initialised(cls(n_vocab, n_classes, **model_kwargs(cfg), n_runs=len(seeds)), cfg, seeds, init_scales)
+
+
+def _initialised(model: StackedModule, cfg: TrainConfig, seeds: list[int],
+                 init_scales: list[float] | None) -> StackedModule:
+    """``model`` initialised from ``seeds``, in the config's precision, each run scaled by its initial scale."""
     model.reset_parameters(seeds)
     model = model.to(getattr(torch, cfg.dtype))
     scale_init(model, [cfg.init_scale] * len(seeds) if init_scales is None else init_scales)

@@ -24,6 +24,10 @@ ACTIVATIONS = ("relu", "gelu")
 OUTPUTS = ("softmax", "stablemax")  # how logits become probabilities (see `losses`)
 GRADIENT_FILTERS = ("none", "ema", "ma")  # Grokfast's filters (see `gradient_filters`)
 DECAY_TARGETS = ("origin", "init")  # what weight decay pulls the weights towards
+TASKS = ("modular", "digits")  # an operation table, or scikit-learn's 8x8 digits (see `task.digits`)
+LOSSES = ("cross_entropy", "mse")  # see `losses`: mse is Omnigrok's squared error against one-hot targets
+# fields of the operation-table task that mean nothing for the digits: they must stay at these defaults there
+MODULAR_ONLY = {"op": "add", "p": 97, "merge": "sum", "d_embed": 128, "split": "ordered"}
 THRESHOLD = 0.99  # accuracy that counts as "learned" (memorised, generalised) throughout the course
 
 # the numeric settings, with an example of a sensible value for each error message
@@ -38,15 +42,28 @@ INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers
 LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0, "output": "softmax", "adam_eps": 1e-8,
                 "ortho_grad": False, "grokfast": "none", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0,
                 "grokfast_window": 100, "init_scale": 1.0, "norm_constraint": None, "decay_to": "origin",
-                "weight_noise": 0.0, "dropout": 0.0}
+                "weight_noise": 0.0, "dropout": 0.0, "task": "modular", "loss": "cross_entropy"}
 OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a run. Defaults are the course's canonical MLP."""
+    """Everything that defines a run. Defaults are the course's canonical MLP.
+
+    ``task="digits"`` trains an MLP on the 64 pixels of scikit-learn's digits instead of an operation table:
+    its training set is ``round(train_frac * 1000)`` images drawn by ``split_seed`` from `task.digits`'s
+    1,000-image pool (``label_noise`` of them mislabelled), and its "val" columns grade the fixed 500-image
+    test set. ``n_hidden`` hidden layers of width ``d_hidden``; the operation-table fields (`MODULAR_ONLY`)
+    stay at their defaults.
+
+    ``loss="mse"`` is Omnigrok's loss: ``mean over classes of (output - one_hot(label))²`` per example, on the
+    raw outputs (no softmax), averaged over the batch as any loss here -- PyTorch's ``nn.MSELoss()`` with its
+    default mean over batch and classes, as in the authors' MNIST notebook (whose *logged* loss sums over the
+    classes instead, ten times this).
+    """
 
     # task
+    task: str = "modular"  # "digits": scikit-learn's handwritten digits (see the class docstring)
     op: str = "add"
     p: int = 97
     train_frac: float = 0.3
@@ -68,6 +85,7 @@ class TrainConfig:
     dropout: float = 0.0  # while training: residual dropout in the transformer, after each hidden activation in the MLP
     init_scale: float = 1.0  # every parameter multiplied by this at initialisation (Omnigrok's large initialisation)
     output: str = "softmax"  # "stablemax": Prieto et al.'s StableMax in place of softmax, in training and evaluation
+    loss: str = "cross_entropy"  # "mse": squared error of the raw outputs against one-hot targets (Omnigrok)
     # optimisation
     optimizer: str = "adamw"
     lr: float = 1e-3
@@ -104,6 +122,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise a ValueError that says what to change, for any impossible setting."""
         self._check_types()
+        self._check_task_settings()
         op = get_operation(self.op)
         op.check_p(self.p)
         if not 0.0 < self.train_frac < 1.0:
@@ -124,6 +143,8 @@ class TrainConfig:
             ("output", self.output, OUTPUTS),
             ("grokfast", self.grokfast, GRADIENT_FILTERS),
             ("decay_to", self.decay_to, DECAY_TARGETS),
+            ("task", self.task, TASKS),
+            ("loss", self.loss, LOSSES),
         ]:
             if value not in allowed:
                 raise ValueError(f"{name}={value!r} is not one of {allowed}.")
@@ -142,6 +163,25 @@ class TrainConfig:
             raise ValueError("batch_size must be a positive integer, or None for full batch.")
         self._check_gradient_settings()
         self._check_weight_settings()
+
+    def _check_task_settings(self) -> None:
+        """The digits take an MLP and none of the operation table's fields; MSE scores raw outputs."""
+        if self.loss == "mse":
+            if self.output != "softmax":
+                raise ValueError(f"loss='mse' compares the raw outputs with one-hot targets, so output="
+                                 f"{self.output!r} means nothing there; leave output='softmax' (the default).")
+            if self.optimizer == "truegrad":
+                raise ValueError("optimizer='truegrad' takes per-example cross-entropy gradients; use loss="
+                                 "'cross_entropy' with it, or another optimizer with loss='mse'.")
+        if self.task != "digits":
+            return
+        if self.model != "mlp":
+            raise ValueError(f"task='digits' trains an MLP over the 64 pixels; model={self.model!r} is not "
+                             "available there: use model='mlp'.")
+        for name, default in MODULAR_ONLY.items():
+            if getattr(self, name) != default:
+                raise ValueError(f"{name}={getattr(self, name)!r} describes the operation-table task and means "
+                                 f"nothing for task='digits'; leave it at {default!r}.")
 
     def _check_weight_settings(self) -> None:
         """Initial scale, norm constraint, weight noise and dropout: what is done to the weights (or, for

@@ -1,5 +1,6 @@
 """What a stack of runs is graded on at each logged step: the loss and accuracy on its training and
-validation pairs, and its weight norm, all from one pass over the operation table.
+validation pairs, and its weight norm, all from one pass over the operation table (for the digits: one
+pass over each run's training images and one over the shared test set, its "validation").
 
 The evaluation sees the stored weights as they are: no dropout, no weight noise (those are steps of
 training only).
@@ -12,19 +13,22 @@ from torch import Tensor
 
 from grok_lib.models import StackedModule
 
-from .batches import Stack, example_loss
+from .batches import DigitsStack, Stack, example_loss
 
 EVAL_CHUNK_FLOATS = 2**22  # hidden activations per evaluation chunk, across the stack (16 MB in fp32)
 
 
 @torch.no_grad()
-def evaluate(model: StackedModule, data: Stack, width: int, output: str) -> Tensor:
+def evaluate(model: StackedModule, data: Stack | DigitsStack, width: int, output: str,
+             loss_kind: str = "cross_entropy") -> Tensor:
     """[N, 5] per run: train loss, train acc, val loss, val acc, weight norm (on the full table);
-    the losses under the runs' ``output`` (softmax or StableMax), as in training.
+    the losses under the runs' ``output`` (softmax or StableMax) and ``loss_kind``, as in training.
 
     The table's rows go through the network in chunks small enough for a large stack;
     each chunk grades the pairs that read its rows.
     """
+    if isinstance(data, DigitsStack):
+        return _evaluate_digits(model, data, output, loss_kind)
     n = data.is_train.shape[0]
     chunk = max(256, EVAL_CHUNK_FLOATS // (n * width))
     order = data.eval_order
@@ -36,11 +40,31 @@ def evaluate(model: StackedModule, data: Stack, width: int, output: str) -> Tens
         logits = model(x.expand(n, *x.shape))
         pairs = order[bounds[k] : bounds[k + 1]]
         row, y = (data.eval_row[pairs] - start).expand(n, -1), data.table_y[:, pairs]
-        loss = example_loss(logits, row, y, output)
+        loss = example_loss(logits, row, y, output, loss_kind)
         correct = (logits.argmax(-1).gather(1, row) == y).to(loss.dtype)
         tr = data.is_train[:, pairs].to(loss.dtype)
         totals += torch.stack([(loss * tr).sum(1), (correct * tr).sum(1),
                                (loss * (1 - tr)).sum(1), (correct * (1 - tr)).sum(1)], 1)
-    sq = sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters())
     sizes = torch.stack([data.n_train, data.n_train, data.n_val, data.n_val], 1)
-    return torch.cat([totals / sizes, sq.sqrt()[:, None]], 1)
+    return torch.cat([totals / sizes, _weight_norm(model)[:, None]], 1)
+
+
+def _evaluate_digits(model: StackedModule, data: DigitsStack, output: str, loss_kind: str) -> Tensor:
+    """As `evaluate`, for digits runs: each run's own training images, then the shared test set."""
+    x, row, y, w = data.full_batch()
+    out = model(x)
+    loss = example_loss(out, row, y, output, loss_kind)
+    counted = (w > 0).to(loss.dtype)  # padding is not graded
+    correct = (out.argmax(-1) == y).to(loss.dtype)
+    test_out = model(data.test_x.expand(len(x), *data.test_x.shape))
+    test_y = data.test_y.expand(len(x), -1)
+    test_loss = example_loss(test_out, torch.arange(len(data.test_y), device=x.device).expand_as(test_y), test_y,
+                             output, loss_kind)
+    test_correct = (test_out.argmax(-1) == test_y).to(loss.dtype)
+    return torch.stack([(loss * counted).sum(1) / data.n_train, (correct * counted).sum(1) / data.n_train,
+                        test_loss.mean(1), test_correct.mean(1), _weight_norm(model)], 1)
+
+
+def _weight_norm(model: StackedModule) -> Tensor:
+    """Each run's total weight norm, over every parameter."""
+    return sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters()).sqrt()

@@ -27,6 +27,10 @@ Compared with the authors' code (``utils.py`` of their repository, read in the f
   slope into a NaN gradient. Here the negative branch only ever sees ``min(x, 0)``;
 - they take ``log(s_true / Σ s)``; here ``log s_true - log Σ s`` (the same number, one rounding
   fewer).
+
+Beside cross-entropy, `squared_error` is the loss Omnigrok (Liu, Michaud & Tegmark 2023) trains with on
+MNIST: the raw outputs against one-hot targets, ``(1/C) Σ_c (x_c - [c = y])²`` per example (the
+authors' ``nn.MSELoss()``, whose default mean runs over the batch and the C classes).
 """
 
 from __future__ import annotations
@@ -53,3 +57,9 @@ def log_probabilities(logits: Tensor, output: str) -> Tensor:
     if output == "stablemax":
         return log_stablemax(logits, -1)
     raise ValueError(f"output={output!r} is not 'softmax' or 'stablemax'")
+
+
+def squared_error(outputs: Tensor, y: Tensor) -> Tensor:
+    """``mean_c (outputs[..., c] - [c = y])²``: each example's squared error against its one-hot target."""
+    target = torch.nn.functional.one_hot(y, outputs.shape[-1]).to(outputs.dtype)
+    return (outputs - target).square().mean(-1)

@@ -36,7 +36,7 @@ from grok_lib.models import StackedModule
 from grok_lib.models.dropout import dropping_out
 from grok_lib.task.data import vocab_size
 
-from .batches import Batch, Stack, example_loss
+from .batches import Batch, example_loss, make_stack
 from .bookkeeping import GRADIENT_METRICS, RunLog
 from .build import build_model
 from .config import TrainConfig
@@ -64,8 +64,8 @@ class _StackTraining:
         dtype = getattr(torch, c0.dtype)
         self.device, self.batch_size = device, c0.batch_size
         self.width = c0.d_hidden if c0.model == "mlp" else c0.d_mlp  # sizes the evaluation chunks
-        self.output = c0.output
-        self.data = Stack(configs, device, dtype)
+        self.output, self.loss = c0.output, c0.loss
+        self.data = make_stack(configs, device, dtype)
         self.model = build_model(c0, vocab_size(self.data.n_classes, c0.model), self.data.n_classes,
                                  seeds=[c.seed for c in configs],
                                  init_scales=[c.init_scale for c in configs]).to(device)
@@ -99,15 +99,15 @@ class _StackTraining:
         for step in range(self.max_steps):
             logging = step in self.eval_at
             if logging:
-                metrics = evaluate(self.model, self.data, self.width, self.output)
+                metrics = evaluate(self.model, self.data, self.width, self.output, self.loss)
             if step in self.checkpoint_at:
                 self._checkpoint(step)
             x, row, y, w = self._batch()
             weights = None if self.noise is None else self.noise.perturbed(self.model)
-            ce = example_loss(self._forward(x, weights, step), row, y, self.output)
+            per_example = example_loss(self._forward(x, weights, step), row, y, self.output, self.loss)
             for p in self.opt.params:
                 p.grad = None
-            (ce * w).sum().backward()
+            (per_example * w).sum().backward()
             if self.opt.kind == "truegrad":
                 self.square_sums = square_gradient_sums(self.model, x, row, y, w, self.output, weights)
             lr = self._lr(step)
@@ -129,7 +129,7 @@ class _StackTraining:
             if self.norm is not None:
                 self.norm.apply(self.opt.params)
         # the last row: no update after it, so no gradient
-        metrics = evaluate(self.model, self.data, self.width, self.output)
+        metrics = evaluate(self.model, self.data, self.width, self.output, self.loss)
         self._checkpoint(self.max_steps)
         nan = torch.full((metrics.shape[0], GRADIENT_METRICS), math.nan, dtype=metrics.dtype, device=metrics.device)
         self._record(self.max_steps, torch.cat([metrics, nan], 1))

@@ -8,7 +8,11 @@
   stable rank), and the spectra over a stored run's checkpoints;
 - `landscape`: Omnigrok's "LU" picture as a slice: losses and accuracies of a trained model with all
   its weights scaled by c, against the weight norm;
-- `over_training`: the RQI and the effective ranks at each checkpoint of a stored run.
+- `over_training`: the RQI and the effective ranks at each checkpoint of a stored run;
+- `sv_grid`: a stored run's checkpoints reduced to its spectra, kept beside it (`Store.save_derived`);
+- `clocks`: a random walk's spread of hitting times against the spread over seeds, and power-law fits of
+  the time to generalise against lr x weight decay;
+- `settling`: when a run's test accuracy settles (for the digits, which never reach 99%).
 
 The chapters call these as ``why.<name>`` (``from grok_lib.analysis import why``).
 """
@@ -21,6 +25,7 @@ from .representation import (
     closing_errors,
     embedding_pca,
     parallelograms,
+    plane_frequency,
     rqi,
     standardise,
 )
@@ -36,7 +41,7 @@ from .toy import ToyRun, train_toy
 
 __all__ = [
     "PCA", "TOLERANCE", "ToyRun", "closing_errors", "embedding_pca", "entropy_rank",
-    "losses_and_accuracies", "normalised_spectrum", "parallelograms", "ranks_over_training", "rqi",
+    "losses_and_accuracies", "normalised_spectrum", "parallelograms", "plane_frequency", "ranks_over_training", "rqi",
     "rqi_over_training", "run_landscape", "scaled", "singular_values", "singular_values_over_training",
     "stable_rank", "standardise", "train_toy", "weight_matrices", "weight_norm", "weight_scale_landscape",
 ]

@@ -117,3 +117,12 @@ def embedding_pca(embedding: Tensor, k: int = 2) -> PCA:
     var = s.square()
     explained = var / var.sum() if var.sum() > 0 else var
     return PCA((e - mean) @ vh[:k].T, vh[:k], explained, mean)
+
+
+def plane_frequency(coords: Tensor) -> tuple[int, float]:
+    """The frequency k whose cosine and sine best describe a plane's coordinates [p, 2] (e.g. `embedding_pca`'s
+    ``coords``, row x for number x), and the share of the plane's non-constant squared Fourier amplitude it
+    holds: near 1 when the numbers sit on a ring visited in the order k·x mod p, near 2/p for a cloud."""
+    power = torch.fft.rfft(coords.detach().to(torch.float64), dim=0).abs().square().sum(1)[1:]
+    k = int(power.argmax()) + 1
+    return k, float(power[k - 1] / power.sum())

@@ -1,0 +1,36 @@
+"""Arms of an experiment ranked by how soon their runs generalise: the median step at which validation
+accuracy first reaches the course's threshold (99%), its range over seeds, and how many runs never did.
+
+A run that never generalised within its budget has no step; it is counted, not dropped, and an arm
+ranks by its median over the runs that did, after every arm where more runs did (fewer misses first).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from grok_lib.analysis.phases import first_step_at
+from grok_lib.analysis.spread import Spread, spread
+from grok_lib.training.config import THRESHOLD
+from grok_lib.training.record import Run
+
+
+def generalised_at(run: Run, threshold: float = THRESHOLD) -> int | None:
+    """The first logged step at which the run's validation accuracy is at least ``threshold`` (None: never)."""
+    return first_step_at(run.history["step"], run.history["val_acc"], threshold)
+
+
+def arm_spreads(arms: Mapping[str, Sequence[Run]], threshold: float = THRESHOLD) -> dict[str, Spread]:
+    """Each arm's `Spread` of `generalised_at` over its runs, ranked: fewest runs that never generalised
+    first, then by median step (ties keep the given order)."""
+    spreads = {name: spread(generalised_at(r, threshold) for r in runs) for name, runs in arms.items()}
+    rank = lambda name: (spreads[name].missing, spreads[name].median if spreads[name].values else math.inf)  # noqa: E731
+    return {name: spreads[name] for name in sorted(spreads, key=rank)}
+
+
+def speed_up(arm: Spread, baseline: Spread) -> float:
+    """How many times sooner ``arm``'s median run generalised than ``baseline``'s (NaN if either never did)."""
+    if not arm.values or not baseline.values:
+        return math.nan
+    return baseline.median / arm.median

@@ -1,0 +1,84 @@
+"""Loss spikes, twin histories and arm rankings, on curves whose answer is planted by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from grok_lib.analysis.numerics import (
+    Spike,
+    around,
+    collapsed_before,
+    fully_collapsed,
+    loss_spikes,
+    parting_step,
+    relative_gaps,
+)
+
+
+def test_planted_spikes_are_found_with_their_steps_and_heights():
+    steps = [0, 10, 20, 30, 40, 50, 60, 70, 80]
+    loss = [1.0, 1e-3, 1e-5, 2e-4, 5e-3, 1e-4, 1e-6, 9e-6, 1e-3]
+    # 1e-5 -> 2e-4 (x20) -> 5e-3 (x25): one spike climbing over two rows; 1e-6 -> 9e-6 is x9, not one;
+    # 9e-6 -> 1e-3 (x111) is the second
+    assert loss_spikes(steps, loss) == [Spike(20, 40, 1e-5, 5e-3), Spike(70, 80, 9e-6, 1e-3)]
+    assert loss_spikes(steps, loss)[0].ratio == pytest.approx(500)
+    assert loss_spikes(steps, loss, factor=5) == [Spike(20, 40, 1e-5, 5e-3), Spike(60, 80, 1e-6, 1e-3)]
+
+
+def test_a_falling_curve_and_nan_rows_have_no_spike():
+    assert loss_spikes([0, 1, 2, 3], [1.0, 0.1, math.nan, 0.01]) == []
+    assert loss_spikes([0, 1, 2], [1e-6, math.nan, 1e-3]) == [Spike(0, 2, 1e-6, 1e-3)]  # NaN rows skipped
+    with pytest.raises(ValueError, match="factor"):
+        loss_spikes([0], [1.0], factor=1.0)
+
+
+def test_around_reads_the_two_rows_of_a_spike():
+    history = {"step": [0, 10, 20], "train_loss": [1e-6, 1e-6, 1e-2], "weight_norm": [5.0, 6.0, 7.0]}
+    spike = loss_spikes(history["step"], history["train_loss"])[0]
+    assert around(history, spike, ("train_loss", "weight_norm")) == {"train_loss": (1e-6, 1e-2),
+                                                                     "weight_norm": (6.0, 7.0)}
+
+
+def test_twins_part_where_the_planted_gap_exceeds_the_tolerance():
+    a = {"step": [0, 1, 2, 3, 4], "train_loss": [1.0, 0.5, 0.25, 0.125, 0.0]}
+    b = {"step": [0, 2, 3, 4], "train_loss": [1.0, 0.25 * (1 + 1e-5), 0.125 * 1.01, 0.0]}
+    steps, gaps = relative_gaps(a, b)
+    assert steps == [0, 2, 3, 4]
+    assert gaps[0] == 0 and gaps[1] == pytest.approx(1e-5, rel=1e-3) and gaps[3] == 0
+    assert gaps[2] == pytest.approx(0.01 / 1.01)
+    assert parting_step(a, b, rtol=1e-3) == 3
+    assert parting_step(a, b, rtol=0.1) is None
+    assert parting_step(a, {"step": [0], "train_loss": [math.nan]}) == 0  # NaN on one side only
+
+
+def _run(val_acc: list[float]):
+    from grok_lib.training.config import TrainConfig
+    from grok_lib.training.record import Run
+
+    return Run(TrainConfig(), history={"step": [0, 100, 200, 300][: len(val_acc)], "val_acc": val_acc})
+
+
+def test_arms_rank_by_misses_then_median_and_speed_up_divides_medians():
+    from grok_lib.analysis.numerics import arm_spreads, generalised_at, speed_up
+
+    fast = [_run([0.1, 0.995, 1.0]), _run([0.1, 0.5, 0.99]), _run([0.1, 0.2, 0.3])]  # 100, 200, never
+    slow = [_run([0.0, 0.2, 0.5, 0.99]), _run([0.0, 0.1, 0.99, 1.0])]  # 300, 200
+    assert [generalised_at(r) for r in fast] == [100, 200, None]
+    ranked = arm_spreads({"fast": fast, "slow": slow})
+    assert list(ranked) == ["slow", "fast"]  # slow never missed, so it ranks first
+    assert ranked["fast"].median == 150 and ranked["fast"].missing == 1 and ranked["slow"].median == 250
+    assert speed_up(ranked["fast"], ranked["slow"]) == pytest.approx(250 / 150)
+    assert math.isnan(speed_up(arm_spreads({"x": [_run([0.0])]})["x"], ranked["slow"]))
+
+
+def test_rows_of_exactly_zero_loss_mark_full_collapse_before_a_spike():
+    steps = [0, 20, 40, 60, 80, 100]
+    loss = [1e-7, 0.0, 1e-9, 0.0, 0.5, 1e-3]
+    assert fully_collapsed(steps, loss) == [20, 60]
+    spike = loss_spikes(steps, loss)[0]
+    assert spike == Spike(40, 80, 1e-9, 0.5)  # a spike's `before` is the last row with a positive loss
+    assert collapsed_before(Spike(60, 80, 1e-9, 0.5), [20, 60], window=0)
+    assert not collapsed_before(Spike(100, 120, 1e-3, 1.0), [20, 60], window=30)
+    assert collapsed_before(Spike(100, 120, 1e-3, 1.0), [20, 60], window=40)
