@@ -23,7 +23,36 @@ MINIBATCH_SEED_OFFSET = 104_729  # a run's minibatch order is drawn from seed + 
 Batch = tuple[Tensor, Tensor, Tensor, Tensor]  # inputs [N, rows, tokens], row per example, label, weight [N, B]
 
 
-class Stack:
+class _RunData:
+    """What both kinds of stack do alike: drop the runs that finished, hand out the full batch, and draw
+    each run's next minibatch positions (with their rows and weights)."""
+
+    _PER_RUN: tuple[str, ...] = ()
+    n_train: Tensor
+    batch_x: Tensor
+    batch_row: Tensor
+    train_y: Tensor
+    weight: Tensor
+
+    def keep(self, idx: Tensor) -> None:
+        """Keep only runs ``idx`` (the runs still training)."""
+        for name in self._PER_RUN:
+            setattr(self, name, getattr(self, name)[idx])
+
+    def full_batch(self) -> Batch:
+        """Every run's whole training set (padding carries weight 0)."""
+        return self.batch_x, self.batch_row, self.train_y, self.weight
+
+    def _next_positions(self, samplers: list[Minibatches], batch_size: int) -> tuple[Tensor, Tensor, Tensor]:
+        """Each run's next minibatch as positions in its training set [N, B], with a row per example and
+        equal weights."""
+        pos = torch.stack([s.next(int(self.n_train[i]), batch_size) for i, s in enumerate(samplers)])
+        pos = pos.to(self.weight.device)
+        row = torch.arange(batch_size, device=pos.device).expand(pos.shape)
+        return pos, row, torch.full(pos.shape, 1.0 / batch_size, device=pos.device, dtype=self.weight.dtype)
+
+
+class Stack(_RunData):
     """Per-run data of a stacked group: padded training indices, labels and masks.
 
     The network sees *rows*; examples read their logits from a row. For a summed-embedding
@@ -78,27 +107,13 @@ class Stack:
         self.eval_x, self.eval_row = self.inputs[shown.to(device)], eval_row.to(device)
         self.eval_order = torch.argsort(self.eval_row, stable=True)  # pairs grouped by the row they read
 
-    def keep(self, idx: Tensor) -> None:
-        """Keep only runs ``idx`` (the runs still training)."""
-        for name in self._PER_RUN:
-            setattr(self, name, getattr(self, name)[idx])
-
-    def full_batch(self) -> Batch:
-        """Every run's whole training set (padding carries weight 0)."""
-        return self.batch_x, self.batch_row, self.train_y, self.weight
-
     def minibatch(self, samplers: list[Minibatches], batch_size: int) -> Batch:
         """The next minibatch of each run, one sampler per run in stack order; one row per example."""
-        pos = torch.stack([s.next(int(self.n_train[i]), batch_size) for i, s in enumerate(samplers)])
-        pos = pos.to(self.train_idx.device)
-        x = self.inputs[self.train_idx.gather(1, pos)]
-        row = torch.arange(batch_size, device=pos.device).expand(pos.shape)
-        y = self.train_y.gather(1, pos)
-        w = torch.full(pos.shape, 1.0 / batch_size, device=pos.device, dtype=self.weight.dtype)
-        return x, row, y, w
+        pos, row, w = self._next_positions(samplers, batch_size)
+        return self.inputs[self.train_idx.gather(1, pos)], row, self.train_y.gather(1, pos), w
 
 
-class DigitsStack:
+class DigitsStack(_RunData):
     """The digits runs of a stacked group: each run's training images, padded to one width, and the
     fixed test set that every run is graded on (its "val" columns).
 
@@ -126,22 +141,10 @@ class DigitsStack:
         self.test_x = digits.x_test.to(device, dtype)
         self.test_y = digits.y_test.to(device)
 
-    def keep(self, idx: Tensor) -> None:
-        """Keep only runs ``idx`` (the runs still training)."""
-        for name in self._PER_RUN:
-            setattr(self, name, getattr(self, name)[idx])
-
-    def full_batch(self) -> Batch:
-        """Every run's whole training set (padding carries weight 0)."""
-        return self.batch_x, self.batch_row, self.train_y, self.weight
-
     def minibatch(self, samplers: list[Minibatches], batch_size: int) -> Batch:
         """The next minibatch of each run, one sampler per run in stack order."""
-        pos = torch.stack([s.next(int(self.n_train[i]), batch_size) for i, s in enumerate(samplers)])
-        pos = pos.to(self.batch_x.device)
+        pos, row, w = self._next_positions(samplers, batch_size)
         x = self.batch_x.gather(1, pos[..., None].expand(*pos.shape, self.batch_x.shape[-1]))
-        row = torch.arange(batch_size, device=pos.device).expand(pos.shape)
-        w = torch.full(pos.shape, 1.0 / batch_size, device=pos.device, dtype=self.weight.dtype)
         return x, row, self.train_y.gather(1, pos), w
 
 
