@@ -1,6 +1,7 @@
 """Chapter 8's spectra kept beside stored runs (`analysis.why.sv_grid`, `Store.save_derived`)."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -56,3 +57,11 @@ def test_plane_frequency_finds_a_ring_and_not_a_cloud():
     ring = torch.stack([torch.cos(2 * torch.pi * k * x / p), torch.sin(2 * torch.pi * k * x / p)], 1)
     assert plane_frequency(3.0 * ring + 1.0) == (k, pytest.approx(1.0))
     assert plane_frequency(torch.randn(p, 2, generator=torch.Generator().manual_seed(0)))[1] < 0.5
+
+
+def test_run_norms_is_each_runs_norm_over_all_tensors_and_takes_a_per_run_scalar():
+    from grok_lib.models import run_norms
+
+    a, b, c = torch.randn(3, 4, 5), torch.randn(3, 7), torch.randn(3)
+    expected = [math.sqrt(a[r].square().sum() + b[r].square().sum() + c[r] ** 2) for r in range(3)]
+    assert run_norms([a, b, c]).tolist() == pytest.approx(expected, rel=1e-6)

@@ -9,7 +9,7 @@ whether it is trained alone or stacked with others.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -88,3 +88,9 @@ class StackedModule(HookedModule):
                 raise ValueError(f"this object holds {self.n_runs} models: give inputs as [N, batch, tokens]")
             return x.unsqueeze(0), True
         return x, False
+
+
+def run_norms(tensors: Iterable[Tensor]) -> Tensor:
+    """Each run's Euclidean norm over all of ``tensors`` together (each [run, ...]): the weight norm the
+    trainer logs and the norm constraint holds, or the gradient's norm."""
+    return sum(t.reshape(t.shape[0], -1).pow(2).sum(1) for t in tensors).sqrt()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from grok_lib.models import StackedModule
+from grok_lib.models import StackedModule, run_norms
 
 from .batches import DigitsStack, Stack, example_loss
 
@@ -46,7 +46,7 @@ def evaluate(model: StackedModule, data: Stack | DigitsStack, width: int, output
         totals += torch.stack([(loss * tr).sum(1), (correct * tr).sum(1),
                                (loss * (1 - tr)).sum(1), (correct * (1 - tr)).sum(1)], 1)
     sizes = torch.stack([data.n_train, data.n_train, data.n_val, data.n_val], 1)
-    return torch.cat([totals / sizes, _weight_norm(model)[:, None]], 1)
+    return torch.cat([totals / sizes, run_norms(p.detach() for p in model.parameters())[:, None]], 1)
 
 
 def _evaluate_digits(model: StackedModule, data: DigitsStack, output: str, loss_kind: str) -> Tensor:
@@ -61,10 +61,7 @@ def _evaluate_digits(model: StackedModule, data: DigitsStack, output: str, loss_
     test_loss = example_loss(test_out, torch.arange(len(data.test_y), device=x.device).expand_as(test_y), test_y,
                              output, loss_kind)
     test_correct = (test_out.argmax(-1) == test_y).to(loss.dtype)
+    norm = run_norms(p.detach() for p in model.parameters())
     return torch.stack([(loss * counted).sum(1) / data.n_train, (correct * counted).sum(1) / data.n_train,
-                        test_loss.mean(1), test_correct.mean(1), _weight_norm(model)], 1)
+                        test_loss.mean(1), test_correct.mean(1), norm], 1)
 
-
-def _weight_norm(model: StackedModule) -> Tensor:
-    """Each run's total weight norm, over every parameter."""
-    return sum(p.detach().pow(2).flatten(1).sum(1) for p in model.parameters()).sqrt()

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
-from grok_lib.models import StackedModule
+from grok_lib.models import StackedModule, run_norms
 from grok_lib.models.dropout import dropping_out
 from grok_lib.task.data import vocab_size
 
@@ -157,7 +157,7 @@ class _StackTraining:
     def _with_gradient(self, metrics: Tensor, lr: Tensor) -> Tensor:
         """``metrics`` [N, 5] and the columns that need this step's gradient: its norm, the
         effective learning rate lr / |w|^2 and the effective gradient |g| |w|."""
-        gnorm = sum(p.grad.pow(2).flatten(1).sum(1) for p in self.model.parameters()).sqrt()
+        gnorm = run_norms(p.grad for p in self.model.parameters())
         wn = metrics[:, 4]
         return torch.cat([metrics, gnorm[:, None], (lr / wn**2)[:, None], (gnorm * wn)[:, None]], 1)
 

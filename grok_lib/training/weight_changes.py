@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from grok_lib.models import StackedModule
+from grok_lib.models import StackedModule, run_norms
 
 from .config import TrainConfig
 
@@ -69,7 +69,7 @@ class NormConstraint:
     @torch.no_grad()
     def apply(self, params: list[Tensor]) -> None:
         """Rescale each run's parameters, all together, to its target norm (free runs are left alone)."""
-        norm = sum(p.pow(2).flatten(1).sum(1) for p in params).sqrt()
+        norm = run_norms(params)
         scale = torch.where(self.target.isnan(), torch.ones_like(norm), self.target / norm)
         torch._foreach_mul_(params, [_per_run(scale, p) for p in params])
 
