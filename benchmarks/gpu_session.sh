@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One lent GPU's jobs, as one command from the checkout's root (python3 there must have CUDA PyTorch):
 #   OUT=/some/folder bash benchmarks/gpu_session.sh
-# 1. chapter 8's MLP runs ($GPU_EXPERIMENTS), their stacks side by side in worker processes (as `regenerate
+# 1. the runs of $GPU_EXPERIMENTS (NAME, or NAME/FIELD=VALUE,... to pick configs), their stacks side by side in worker processes (as `regenerate
 #    --backend processes` trains them, but as one sweep); 2. the CUDA tests, meanwhile;
 # 3. B3's 64-run sweep on the then idle GPU. Logs, the hardware and the new results (a tarball of the runs'
 # JSON and spectra, not the checkpoints) go to $OUT. Each part has a time limit; a part cut short keeps
@@ -25,7 +25,11 @@ from grok_lib.runs import load_or_train
 from grok_lib.runs.experiments import get
 if __name__ == "__main__":  # the workers import this file too
     names = os.environ.get("GPU_EXPERIMENTS", "why_lr_wd why_norm why_seeds").split()
-    configs = [c for n in names for c in get(n)]
+    configs = []
+    for item in names:  # NAME, or NAME/FIELD=VALUE,... for those of its configs with those fields at those values
+        name, _, only = item.partition("/")
+        wanted = [cond.partition("=")[::2] for cond in only.split(",") if cond]
+        configs += [c for c in get(name) if all(str(getattr(c, f)) == v for f, v in wanted)]
     t0 = time.perf_counter()
     load_or_train(configs, backend="processes", progress=False)
     print(f"{len(configs)} runs of {', '.join(names)} in {time.perf_counter() - t0:.0f} s")

@@ -82,3 +82,34 @@ def test_rows_of_exactly_zero_loss_mark_full_collapse_before_a_spike():
     assert collapsed_before(Spike(60, 80, 1e-9, 0.5), [20, 60], window=0)
     assert not collapsed_before(Spike(100, 120, 1e-3, 1.0), [20, 60], window=30)
     assert collapsed_before(Spike(100, 120, 1e-3, 1.0), [20, 60], window=40)
+
+
+def test_board_rows_show_misses_budgets_and_speed_ups():
+    from grok_lib.analysis.numerics import arm_spreads, board_rows, budgets
+
+    arms = {"base": [_run([0.0, 0.2, 0.99]), _run([0.0, 0.99, 1.0])],  # 200, 100: median 150
+            "quick": [_run([0.99, 1.0]), _run([0.0, 0.995])],  # 0, 100: median 50
+            "never": [_run([0.0, 0.1, 0.2, 0.3])]}
+    board = arm_spreads(arms)
+    rows = {r[0]: r for r in board_rows(board, budgets(arms), "base")}
+    assert rows["quick"][1:] == ["2 of 2", "50", "0–100", "3.00×"]
+    assert rows["base"][4] == "1.00×"
+    assert rows["never"][1:] == ["0 of 1", f"never within {TrainConfig_steps():,}", "—", "—"]
+
+
+def TrainConfig_steps() -> int:
+    from grok_lib.training.config import TrainConfig
+
+    return TrainConfig().steps
+
+
+def test_lowest_between_looks_only_between_consecutive_spikes():
+    from grok_lib.analysis.numerics import loss_spikes, lowest_between
+
+    steps = [0, 10, 20, 30, 40, 50, 60, 70]
+    loss = [1e-3, 1e-6, 1e-2, 1e-6, 1e-7, 1.0, 1e-6, 1e-6]  # spikes peaking at 20 and 50
+    update = [5.0, 0.1, 3.0, 0.2, 0.7, 4.0, 0.01, 0.01]
+    spikes = loss_spikes(steps, loss)
+    assert [s.peak for s in spikes] == [20, 50]
+    assert lowest_between({"step": steps, "upd": update}, spikes, "upd") == [0.1, 0.2]
+    assert lowest_between({"step": steps, "upd": update}, spikes, "upd", start=5) == [0.1, 0.2]

@@ -1,6 +1,7 @@
-"""The runs behind the numerics chapter: softmax collapse, StableMax and ⊥AdamW, Grokfast, loss spikes.
+"""The runs behind chapter 9 (numerics and optimisers): softmax collapse, StableMax and ⊥AdamW, Grokfast, loss spikes.
 
-Registered like those of `experiments` (``python -m grok_lib regenerate NAME``), all trained on a CPU:
+Registered like those of `experiments` (``python -m grok_lib regenerate NAME``), all trained on a CPU (the
+leaderboard's runs are in `leaderboard_runs`):
 
 - ``prieto_mlp``: Prieto et al. (2025)'s headline, AdamW against ⊥AdamW and StableMax without weight decay,
   on their setting and on the course's canonical MLP;
@@ -10,7 +11,9 @@ Registered like those of `experiments` (``python -m grok_lib regenerate NAME``),
   its learning rate (the filter makes each step about 1 + λ times longer, so the fair baseline is a tuned one);
 - ``loss_spikes``: long runs without weight decay and without early stop, logged densely, to count
   the loss spikes (Thilak et al.'s slingshot), with Adam's epsilon at PyTorch's default and raised; their
-  checkpoints show softmax collapse at the spikes.
+  checkpoints show softmax collapse at the spikes;
+- ``long_spikes``: the same task for 10^5 steps with the diagnostics columns (`grok_lib.training.diagnostics`),
+  Adam's epsilon 1e-8 and 1e-4 in float32 and 1e-8 in float64; ``spike_seeds``: seeds 1-4 of those arms.
 """
 
 from __future__ import annotations
@@ -57,14 +60,14 @@ def prieto_configs(base: TrainConfig) -> dict[str, list[TrainConfig]]:
     return out
 
 
-@register("prieto_mlp", "numerics",
+@register("prieto_mlp", "09_numerics",
           "Prieto et al.'s MLP (a+b mod 113, 40%, no weight decay, 500 full-batch steps) and the canonical MLP "
           "at wd 0 (2k steps): AdamW, ⊥AdamW and StableMax, 5 seeds each.")
 def _prieto_mlp() -> list[TrainConfig]:
     return [c for base in (PRIETO_MLP, CANONICAL_NO_WD) for cs in prieto_configs(base).values() for c in cs]
 
 
-@register("softmax_collapse", "numerics",
+@register("softmax_collapse", "09_numerics",
           "Seed 0 of prieto_mlp's AdamW arm with checkpoints every 100 steps, and the same run in float64.")
 def _softmax_collapse() -> list[TrainConfig]:
     return [COLLAPSE_RUN, COLLAPSE_FLOAT64]
@@ -87,7 +90,7 @@ def grokfast_arms() -> dict[str, list[TrainConfig]]:
     return arms | {"Grokfast EMA": grid(GROKFAST_EMA, seed=NUMERICS_SEEDS)}
 
 
-@register("grokfast_mlp", "numerics",
+@register("grokfast_mlp", "09_numerics",
           "Canonical MLP: Grokfast EMA (alpha 0.98, lambda 2) against AdamW at lr x0.5, x1, x2, x4, 5 seeds each.")
 def _grokfast_mlp() -> list[TrainConfig]:
     return [c for cs in grokfast_arms().values() for c in cs]
@@ -103,7 +106,40 @@ SPIKE_RUN = TrainConfig(op="add", p=31, train_frac=0.5, model="mlp", merge="sum"
 SPIKE_EPS = (1e-8, 1e-4)
 
 
-@register("loss_spikes", "numerics",
+@register("loss_spikes", "09_numerics",
           "a+b mod 31, 50%, wd 0, 20k steps without early stop, logged every 20: Adam epsilon 1e-8 and 1e-4.")
 def _loss_spikes() -> list[TrainConfig]:
     return [SPIKE_RUN.replace(adam_eps=e) for e in SPIKE_EPS]
+
+
+# The long runs of the chapter: 10^5 steps of the same task (1.4 ms a step here), with the diagnostics
+# columns (the last layer's norm, the update, Adam's state there, the fraction of exactly-zero losses) logged
+# every 25 steps, float16 checkpoints every 5,000 steps; Adam's epsilon at PyTorch's default and raised, and
+# the default in float64.
+LONG_SPIKE_RUN = SPIKE_RUN.replace(steps=100_000, log_every=25, checkpoint_every=5000, diagnostics=True)
+LONG_SPIKE_ARMS = {"float32, eps 1e-8": LONG_SPIKE_RUN, "float32, eps 1e-4": LONG_SPIKE_RUN.replace(adam_eps=1e-4),
+                   "float64, eps 1e-8": LONG_SPIKE_RUN.replace(dtype="float64")}
+
+
+@register("long_spikes", "09_numerics",
+          "a+b mod 31, 50%, wd 0, 10^5 steps, with the last layer's norm, the update, Adam's state and the "
+          "exactly-zero losses logged every 25: eps 1e-8 and 1e-4 in float32, eps 1e-8 in float64.")
+def _long_spikes() -> list[TrainConfig]:
+    return list(LONG_SPIKE_ARMS.values())
+
+
+# Seeds 1-4 of the three long arms, for 20k steps (every spike of seed 0 came before step 12k): does each
+# arm spike, or not, over seeds too?
+SPIKE_SEEDS = range(1, 5)
+SPIKE_SEED_STEPS = 20_000
+
+
+def spike_seed_arms() -> dict[str, list[TrainConfig]]:
+    """Each arm of `LONG_SPIKE_ARMS` with seeds 1-4, 20k steps, no checkpoints."""
+    return {name: [c.replace(seed=s, steps=SPIKE_SEED_STEPS, checkpoint_every=0) for s in SPIKE_SEEDS]
+            for name, c in LONG_SPIKE_ARMS.items()}
+
+
+@register("spike_seeds", "09_numerics", "Seeds 1-4 of long_spikes' three arms, 20k steps each.")
+def _spike_seeds() -> list[TrainConfig]:
+    return [c for cs in spike_seed_arms().values() for c in cs]

@@ -10,9 +10,11 @@ import math
 
 from .batches import Minibatches
 from .config import THRESHOLD, TrainConfig
+from .diagnostics import DIAGNOSTICS
 from .record import METRICS, Run
 
 GRADIENT_METRICS = 3  # the last three of METRICS need the gradient of an update after the row
+GRADIENT_COLUMNS = slice(len(METRICS) - GRADIENT_METRICS, len(METRICS))
 
 
 def log_steps(steps: int, log_every: int) -> list[int]:
@@ -35,18 +37,20 @@ class RunLog:
         self.held_since: int | None = None  # first logged step of the current stretch at >= THRESHOLD
         self.done = False  # out of budget, or early-stopped
         self.sampler = Minibatches(config.seed)
+        self.columns = METRICS + DIAGNOSTICS if config.diagnostics else METRICS
 
     def logs_at(self, step: int) -> bool:
         """Whether this run records a row at ``step`` (a finished run records no more)."""
         return step in self.schedule and not self.done
 
     def record(self, step: int, values: list[float]) -> bool:
-        """Append one row of METRICS at ``step``; True if the run is done with it."""
+        """Append one row of METRICS (and DIAGNOSTICS, if the config asks) at ``step``; True if the run is
+        done with it."""
         cfg, hist = self.config, self.run.history
         hist["step"].append(step)
         if step >= cfg.steps:  # a run's last row has no update after it, so no gradient (as when alone)
-            values[-GRADIENT_METRICS:] = [math.nan] * GRADIENT_METRICS
-        for name, value in zip(METRICS, values, strict=True):
+            values[GRADIENT_COLUMNS] = [math.nan] * GRADIENT_METRICS
+        for name, value in zip(self.columns, values, strict=True):
             hist[name].append(value)
         if hist["val_acc"][-1] >= THRESHOLD:
             if self.held_since is None:

@@ -42,7 +42,8 @@ INT_FIELDS = {"p": 97, "d_embed": 128, "d_hidden": 128, "n_hidden": 1, "n_layers
 LATER_FIELDS = {"split": "ordered", "checkpoint_every": 0, "output": "softmax", "adam_eps": 1e-8,
                 "ortho_grad": False, "grokfast": "none", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0,
                 "grokfast_window": 100, "init_scale": 1.0, "norm_constraint": None, "decay_to": "origin",
-                "weight_noise": 0.0, "dropout": 0.0, "task": "modular", "loss": "cross_entropy"}
+                "weight_noise": 0.0, "dropout": 0.0, "task": "modular", "loss": "cross_entropy",
+                "diagnostics": False}
 OPTIONAL_INT_FIELDS = {"data_seed": "0, or None for the run's seed", "batch_size": "64, or None for full batch"}
 
 
@@ -111,6 +112,7 @@ class TrainConfig:
     log_every: int = 100
     save_model: bool = False  # keep final weights in the store (for chapters that analyse them)
     checkpoint_every: int = 0  # keep the weights at step 0, every this many steps and at the end (0: none)
+    diagnostics: bool = False  # also log the last layer's norm, the update, Adam's state there and exact-zero losses
     extra: dict[str, Any] = field(default_factory=dict)  # free-form tags; part of the key
 
     def __hash__(self) -> int:  # `extra` is a dict, so hash the canonical key instead
@@ -204,8 +206,9 @@ class TrainConfig:
         """Adam's epsilon, ⊥Grad and Grokfast: the settings of the update that the optimiser is given."""
         if self.adam_eps < 0:
             raise ValueError(f"adam_eps={self.adam_eps} is negative; use 0 or more (PyTorch's default is 1e-8).")
-        if not isinstance(self.ortho_grad, bool):
-            raise ValueError(f"ortho_grad={self.ortho_grad!r} must be True or False.")
+        for name in ("ortho_grad", "diagnostics"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False.")
         if not 0.0 <= self.grokfast_alpha < 1.0:
             raise ValueError(f"grokfast_alpha={self.grokfast_alpha} must lie in [0, 1) (e.g. 0.98).")
         if self.grokfast_lamb < 0:

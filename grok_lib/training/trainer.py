@@ -42,6 +42,7 @@ from .build import build_model
 from .config import TrainConfig
 from .cpu import fast_cpu
 from .device import environment, resolve_device
+from .diagnostics import Diagnostics
 from .evaluation import evaluate
 from .gradient_filters import GradientFilters
 from .grouping import stack_groups
@@ -85,6 +86,7 @@ class _StackTraining:
                                     as_t([c.weight_decay for c in configs]), c0.betas, c0.momentum,
                                     eps=c0.adam_eps, shared=shared, decay_to=c0.decay_to)
         self.filters = GradientFilters(c0)
+        self.diagnostics = Diagnostics(self.model) if c0.diagnostics else None
         self.logs = [RunLog(c) for c in configs]
         self.runs = [log.run for log in self.logs]
         self.active = list(self.logs)
@@ -99,7 +101,7 @@ class _StackTraining:
         for step in range(self.max_steps):
             logging = step in self.eval_at
             if logging:
-                metrics = evaluate(self.model, self.data, self.width, self.output, self.loss)
+                metrics = self._evaluate()
             if step in self.checkpoint_at:
                 self._checkpoint(step)
             x, row, y, w = self._batch()
@@ -112,7 +114,7 @@ class _StackTraining:
                 self.square_sums = square_gradient_sums(self.model, x, row, y, w, self.output, weights)
             lr = self._lr(step)
             if logging:
-                finished = self._record(step, self._with_gradient(metrics, lr))
+                finished = self._record(step, self._with_diagnostics(self._with_gradient(metrics, lr)))
                 if callback:
                     callback(step, self.runs)
                 bar.update((step - last_logged) * len(self.active)
@@ -125,15 +127,28 @@ class _StackTraining:
             if stop is not None and stop.is_set():
                 return "stopped"
             self.filters.apply(self.opt.params)  # Grokfast, ⊥Grad (if the config asks): after logging |g|
+            if self.diagnostics is not None and step + 1 in self.eval_at:
+                self.diagnostics.snapshot(self.opt.params)  # to measure the update that leads to the next row
             self.opt.step(lr, self.square_sums)
             if self.norm is not None:
                 self.norm.apply(self.opt.params)
         # the last row: no update after it, so no gradient
-        metrics = evaluate(self.model, self.data, self.width, self.output, self.loss)
+        metrics = self._evaluate()
         self._checkpoint(self.max_steps)
         nan = torch.full((metrics.shape[0], GRADIENT_METRICS), math.nan, dtype=metrics.dtype, device=metrics.device)
-        self._record(self.max_steps, torch.cat([metrics, nan], 1))
+        self._record(self.max_steps, self._with_diagnostics(torch.cat([metrics, nan], 1)))
         return "budget"
+
+    def _evaluate(self) -> Tensor:
+        """The stack's grades [N, 5] (`evaluation`)."""
+        return evaluate(self.model, self.data, self.width, self.output, self.loss)
+
+    def _with_diagnostics(self, row: Tensor) -> Tensor:
+        """``row`` with the `diagnostics` columns after it, if the runs log them."""
+        if self.diagnostics is None:
+            return row
+        extra = self.diagnostics.row(self.model, self.opt, self.data, self.output, self.loss)
+        return torch.cat([row, extra.to(row.dtype)], 1)
 
     def _forward(self, x: Tensor, weights: dict[str, Tensor] | None, step: int) -> Tensor:
         """The training pass: logits under ``weights`` (the model's own if None), with dropout on if the
@@ -198,7 +213,7 @@ class _StackTraining:
         self.model.keep_runs(idx)
         self.opt.keep(idx, list(self.model.parameters()))
         self.filters.keep(idx)
-        for part in (self.noise, self.norm):
+        for part in (self.noise, self.norm, self.diagnostics):
             if part is not None:
                 part.keep(idx)
         if self.square_sums is not None:

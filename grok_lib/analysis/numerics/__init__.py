@@ -11,10 +11,11 @@ Chapters call these as ``numerics.<name>`` (``from grok_lib.analysis import nume
 """
 
 from .collapse import PRECISIONS, CollapseStats, collapse_at, collapse_over_training, collapse_stats, training_logits
-from .leaderboard import arm_spreads, generalised_at, speed_up
-from .spikes import SPIKE_FACTOR, Spike, around, collapsed_before, fully_collapsed, loss_spikes
+from .leaderboard import arm_spreads, board_rows, budgets, generalised_at, speed_up
+from .spikes import SPIKE_FACTOR, Spike, around, collapsed_before, fully_collapsed, loss_spikes, lowest_between
 from .twins import parting_step, relative_gaps
 
-__all__ = ["PRECISIONS", "SPIKE_FACTOR", "CollapseStats", "Spike", "arm_spreads", "around", "collapse_at",
+__all__ = ["PRECISIONS", "SPIKE_FACTOR", "CollapseStats", "Spike", "arm_spreads", "around", "board_rows", "budgets",
+           "collapse_at",
            "collapse_over_training", "collapse_stats", "collapsed_before", "fully_collapsed", "generalised_at",
-           "loss_spikes", "parting_step", "relative_gaps", "speed_up", "training_logits"]
+           "loss_spikes", "lowest_between", "parting_step", "relative_gaps", "speed_up", "training_logits"]

@@ -34,3 +34,25 @@ def speed_up(arm: Spread, baseline: Spread) -> float:
     if not arm.values or not baseline.values:
         return math.nan
     return baseline.median / arm.median
+
+
+def budgets(arms: Mapping[str, Sequence[Run]]) -> dict[str, int]:
+    """Each arm's step budget (the largest of its runs'): where a run that never generalised stopped looking."""
+    return {name: max(r.config.steps for r in runs) for name, runs in arms.items()}
+
+
+def board_rows(board: Mapping[str, Spread], budget: Mapping[str, int], baseline: str) -> list[list[str]]:
+    """A ranked board as table rows: the arm, how many runs generalised, the median step and the range over
+    seeds, and the speed-up of the median against ``baseline``'s ('—' where an arm's median is undefined)."""
+    base = board[baseline]
+    rows = []
+    for name, s in board.items():
+        done = f"{s.n - s.missing} of {s.n}"
+        if not s.values:
+            rows.append([name, done, f"never within {budget[name]:,}", "—", "—"])
+            continue
+        median = f"{s.median:,.0f}" + (" (of those that did)" if s.missing else "")
+        ratio = speed_up(s, base)
+        rows.append([name, done, median, f"{s.min:,.0f}–{s.max:,.0f}",
+                     "—" if math.isnan(ratio) else f"{ratio:.2f}×"])
+    return rows

@@ -70,3 +70,17 @@ def around(history: Mapping[str, Sequence[float]], spike: Spike,
     steps = list(history["step"])
     i, j = steps.index(spike.before), steps.index(spike.peak)
     return {c: (history[c][i], history[c][j]) for c in columns}
+
+
+def lowest_between(history: Mapping[str, Sequence[float]], spikes: Sequence[Spike], column: str,
+                   start: int = 0) -> list[float]:
+    """For each spike, the lowest value of ``column`` over the rows after the previous spike's peak (after
+    ``start`` for the first) up to the spike's last row before it: how far a quantity fell between two spikes
+    (Adam's update, for one, shrinks after a spike and grows back before the next)."""
+    steps, values = history["step"], history[column]
+    out, after = [], start
+    for spike in spikes:
+        window = [v for s, v in zip(steps, values, strict=True) if after < s <= spike.before and not math.isnan(v)]
+        out.append(min(window) if window else math.nan)
+        after = spike.peak
+    return out
