@@ -94,13 +94,8 @@ def test_board_rows_show_misses_budgets_and_speed_ups():
     rows = {r[0]: r for r in board_rows(board, budgets(arms), "base")}
     assert rows["quick"][1:] == ["2 of 2", "50", "0–100", "3.00×"]
     assert rows["base"][4] == "1.00×"
-    assert rows["never"][1:] == ["0 of 1", f"never within {TrainConfig_steps():,}", "—", "—"]
-
-
-def TrainConfig_steps() -> int:
-    from grok_lib.training.config import TrainConfig
-
-    return TrainConfig().steps
+    budget = arms["never"][0].config.steps
+    assert rows["never"][1:] == ["0 of 1", f"never within {budget:,}", "—", "—"]
 
 
 def test_lowest_between_looks_only_between_consecutive_spikes():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from grok_lib.training.config import TrainConfig
 
-from .experiments import CANONICAL_MLP, register
+from .experiments import CANONICAL_MLP, CH4_BASE, CH4_SPREAD, register
 from .numerics_runs import GROKFAST_BASE, NUMERICS_SEEDS
 from .runner import grid
 from .weight_norm_runs import LR_WD_STEPS, NORM_STEPS
@@ -177,8 +177,6 @@ def _sgd_transformer() -> list[TrainConfig]:
 
 def truegrad_arms() -> dict[str, list[TrainConfig]]:
     """AdamW (chapter 4's stored runs) and TrueGrad AdamW on chapter 4's wd-1, 60% cell, seeds 0-4."""
-    from .experiments import CH4_BASE, CH4_SPREAD
-
     cell = CH4_BASE.replace(**CH4_SPREAD)
     return {"AdamW (baseline)": grid(cell, seed=SEEDS), "TrueGrad AdamW": grid(cell.replace(optimizer="truegrad"),
                                                                                seed=SEEDS)}
