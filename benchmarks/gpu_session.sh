@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # One lent GPU's jobs, as one command from the checkout's root (python3 there must have CUDA PyTorch):
 #   OUT=/some/folder bash benchmarks/gpu_session.sh
-# 1. the runs of $GPU_EXPERIMENTS (NAME, or NAME/FIELD=VALUE,... to pick configs), their stacks side by side in worker processes (as `regenerate
-#    --backend processes` trains them, but as one sweep); 2. the CUDA tests, meanwhile;
-# 3. B3's 64-run sweep on the then idle GPU. Logs, the hardware and the new results (a tarball of the runs'
+# 1. the runs of $GPU_EXPERIMENTS (NAME, or NAME/FIELD=VALUE,... to pick configs), their stacks side by side in worker
+#    processes, six by default (see RESULTS.md; as `regenerate --backend processes` trains them, but as one sweep);
+# 2. the CUDA tests, meanwhile; 3. B3's 64-run sweep on the then idle GPU. Logs, the hardware and the new results (a tarball of the runs'
 # JSON and spectra, not the checkpoints) go to $OUT. Each part has a time limit; a part cut short keeps
 # every stack it finished.
 set -u
 OUT=${OUT:-/tmp/gpu_session}
 RUNS_S=${RUNS_S:-360}
 mkdir -p "$OUT"
-export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 GROK_WORKERS=${GROK_WORKERS:-12}
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 GROK_WORKERS=${GROK_WORKERS:-6}
 START=$(mktemp); sleep 1
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.is_available())"

@@ -57,7 +57,7 @@ def _run(val_acc: list[float]):
     from grok_lib.training.config import TrainConfig
     from grok_lib.training.record import Run
 
-    return Run(TrainConfig(), history={"step": [0, 100, 200, 300][: len(val_acc)], "val_acc": val_acc})
+    return Run(TrainConfig(), history={"step": [100 * i for i in range(len(val_acc))], "val_acc": val_acc})
 
 
 def test_arms_rank_by_misses_then_median_and_speed_up_divides_medians():
@@ -96,6 +96,16 @@ def test_board_rows_show_misses_budgets_and_speed_ups():
     assert rows["base"][4] == "1.00×"
     budget = arms["never"][0].config.steps
     assert rows["never"][1:] == ["0 of 1", f"never within {budget:,}", "—", "—"]
+
+
+def test_relapsed_counts_only_falls_after_first_generalising():
+    from grok_lib.analysis.numerics import relapsed
+
+    assert relapsed(_run([0.2, 0.99, 1.0, 0.3, 1.0]))  # generalised at 100, fell to 30% at 300
+    assert not relapsed(_run([0.2, 0.99, 1.0, 0.6, 1.0]))  # dipped, but stayed above the 50% floor
+    assert not relapsed(_run([0.2, 0.3, 0.1, 0.4]))  # never generalised: nothing to lose
+    assert not relapsed(_run([0.3, 0.1, 0.99, 1.0]))  # the fall came before, not after
+    assert relapsed(_run([0.2, 0.99, 0.7]), floor=0.8)
 
 
 def test_lowest_between_looks_only_between_consecutive_spikes():

@@ -100,6 +100,12 @@ def test_optimizer_dynamics_shades_the_warm_up_on_every_panel():
     assert "10 steps" in fig.axes[2].texts[0].get_text()
 
 
+def test_optimizer_dynamics_step_axis_is_log_unless_asked_linear():
+    assert {ax.get_xscale() for ax in rendered(sweep_plots.optimizer_dynamics({"a": GROKS})).axes} == {"log"}
+    linear = rendered(sweep_plots.optimizer_dynamics({"a": GROKS}, log_steps=False))
+    assert {ax.get_xscale() for ax in linear.axes} == {"linear"}
+
+
 # ---- timing against a setting ----------------------------------------------------------------
 
 TIMING_ROWS = [row(0.3, 0, 400), row(0.3, 1, 600), row(0.3, 2, None),  # 2 of 3 generalised: a median

@@ -189,10 +189,11 @@ def step_grid(rows: Sequence[Mapping[str, Any]], row_key: str, col_key: str, val
     return fig
 
 
-def optimizer_dynamics(runs: Mapping[str, Run], title: str = "", warmup: int = 0) -> Figure:
+def optimizer_dynamics(runs: Mapping[str, Run], title: str = "", warmup: int = 0, log_steps: bool = True) -> Figure:
     """Four curves per optimiser, as the course's SGD study drew them: validation accuracy, weight norm ‖w‖,
-    effective learning rate lr/‖w‖² and effective gradient ‖g‖·‖w‖ (log-step axis). ``warmup``: the
-    learning-rate warm-up (steps), shaded on every panel, since it shapes the first steps of each."""
+    effective learning rate lr/‖w‖² and effective gradient ‖g‖·‖w‖. ``warmup``: the learning-rate warm-up
+    (steps), shaded on every panel, since it shapes the first steps of each. ``log_steps=False`` draws the step
+    axis linear, for runs whose events come late (a log axis crowds the last decade into a sliver)."""
     fig = Figure(figsize=(8, 5.6), layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     panels = [("val_acc", "validation accuracy", False), ("weight_norm", "weight norm ‖w‖", True),
@@ -205,7 +206,8 @@ def optimizer_dynamics(runs: Mapping[str, Run], title: str = "", warmup: int = 0
             y = np.asarray(hist[key], dtype=float)
             ax.plot(x, y, color=series_color(k), label=label, lw=1.3)
     for ax, (_, name, logy) in zip(axes, panels, strict=False):
-        ax.set_xscale("log")
+        if log_steps:
+            ax.set_xscale("log")
         if logy:
             ax.set_yscale("log")
         if warmup:
@@ -221,6 +223,7 @@ def optimizer_dynamics(runs: Mapping[str, Run], title: str = "", warmup: int = 0
     if title:
         fig.suptitle(title)
     return fig
+
 
 def seed_spread(values: Sequence[float | None], budget: int, label: str = "step of generalisation",
                 title: str = "") -> Figure:

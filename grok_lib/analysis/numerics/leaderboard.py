@@ -21,6 +21,15 @@ def generalised_at(run: Run, threshold: float = THRESHOLD) -> int | None:
     return first_step_at(run.history["step"], run.history["val_acc"], threshold)
 
 
+def relapsed(run: Run, floor: float = 0.5, threshold: float = THRESHOLD) -> bool:
+    """Whether the run's validation accuracy fell below ``floor`` after it first reached ``threshold``:
+    generalising first is not keeping it, and a fast arm that relapses is faster only at the finish line."""
+    first = generalised_at(run, threshold)
+    if first is None:
+        return False
+    return any(s > first and v < floor for s, v in zip(run.history["step"], run.history["val_acc"], strict=True))
+
+
 def arm_spreads(arms: Mapping[str, Sequence[Run]], threshold: float = THRESHOLD) -> dict[str, Spread]:
     """Each arm's `Spread` of `generalised_at` over its runs, ranked: fewest runs that never generalised
     first, then by median step (ties keep the given order)."""
