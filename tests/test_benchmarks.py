@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import reference  # noqa: E402
 import run as bench  # noqa: E402
+import truegrad_cost  # noqa: E402
 
 
 @pytest.mark.parametrize("cfg", [TrainConfig(p=23, seed=3),
@@ -51,3 +52,10 @@ def test_step_breakdown_times_every_operation():
 
     times = step_breakdown.breakdown(TrainConfig(p=13, d_embed=16, d_hidden=16), runs=2, steps=3, warmup=1)
     assert len(times) == 8 and all(ms > 0 for ms in times.values())
+
+
+def test_truegrad_cost_times_each_route():
+    rows = truegrad_cost.main(["--smoke", "--threads", "1", "--runs", "2"])
+    routes = [row.split(" | ")[1] for row in rows]
+    assert routes.count("forward + backward (any optimiser)") == 2  # one baseline per model
+    assert "TrueGrad sums, the MLP's own route" in routes and routes.count("TrueGrad sums, copies of the weights") == 2

@@ -42,5 +42,5 @@ def test_stored_mlp_arms_are_the_chapters_runs():
 
 def test_experiments_are_registered():
     for name in ("leaderboard_mlp", "leaderboard_small_transformer", "leaderboard_transformer", "sgd_transformer",
-                 "truegrad_small", "long_spikes", "spike_seeds", "sgd_transformer_small", "grokfast_transformer_small"):
+                 "truegrad_small", "long_spikes", "spike_seeds", "grokfast_transformer_small"):
         assert get(name)

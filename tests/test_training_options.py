@@ -18,7 +18,7 @@ from grok_lib.training.batches import Stack, example_loss
 from grok_lib.training.build import build_model
 from grok_lib.training.config import LATER_FIELDS, TrainConfig
 from grok_lib.training.optimizers import StackedOptimizer
-from grok_lib.training.per_example import square_gradient_sums
+from grok_lib.training.per_example import copied_square_sums, square_gradient_sums
 from grok_lib.training.record import METRICS
 from grok_lib.training.trainer import train, train_many
 from grok_lib.training.weight_changes import WEIGHT_NOISE_SEED_OFFSET
@@ -354,15 +354,25 @@ def _brute_force_square_sums(cfg: TrainConfig, model, x, rows, y, w) -> list[tor
     return sums
 
 
-@pytest.mark.parametrize("cfg", [TINY, TINY.replace(merge="concat", output="stablemax"), TINY_T.replace(n_layers=2)],
-                         ids=["sum", "concat+stablemax", "transformer"])
-def test_square_sums_are_per_example_squares_summed(cfg):
-    cfg = cfg.replace(dtype="float64")
+@pytest.mark.parametrize("route", ["own", "copied"])
+@pytest.mark.parametrize("cfg", [TINY, TINY.replace(merge="concat", output="stablemax"), TINY.replace(n_hidden=3),
+                                 TINY_T.replace(n_layers=2)],
+                         ids=["sum", "concat+stablemax", "3 hidden layers", "transformer"])
+def test_square_sums_are_per_example_squares_summed(cfg, route):
+    """Both routes (the MLP's own outer products and the general one through copies of the weights)
+    against a loop over examples, including pairs (a, a) whose two embedding rows are one row."""
+    cfg = cfg.replace(dtype="float64", train_frac=0.6)
     model = build_model(cfg)
     x, rows, y, w = _full_batch(cfg)
+    if cfg.model == "mlp":
+        assert bool((x[rows][:, 0] == x[rows][:, 1]).any())  # some (a, a): the embedding's cross term counts
     if cfg.merge == "sum" and cfg.model == "mlp":
         assert len(x) < len(y)  # (a, b) and (b, a) share rows: the sums must still be per example
-    got = square_gradient_sums(model, x[None], rows[None], y[None], w[None], cfg.output)
+    batch = (x[None], rows[None], y[None], w[None])
+    if route == "own":
+        got = square_gradient_sums(model, *batch, cfg.output)
+    else:
+        got = copied_square_sums(model, dict(model.named_parameters()), *batch, cfg.output)
     want = _brute_force_square_sums(cfg, model, x, rows, y, w)
     for s, s0 in zip(got, want, strict=True):
         torch.testing.assert_close(s, s0, rtol=1e-10, atol=1e-16)

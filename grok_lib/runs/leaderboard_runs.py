@@ -101,7 +101,14 @@ SMALL_CHANGES: dict[str, dict[str, object]] = {
     "decay to init": {"decay_to": "init"},
     "minibatch 128": {"batch_size": 128},
     "float64": {"dtype": "float64"},
-    "TrueGrad AdamW": {"optimizer": "truegrad"},  # ~10 times an AdamW step here (0.6 s for five runs on one thread)
+    "TrueGrad AdamW": {"optimizer": "truegrad"},  # ~13 times a forward and backward pass here (benchmarks: T1)
+    # Power et al.'s optimiser comparison: plain SGD at the MLP arm's setting, and at ten times its rate
+    "SGD (lr 0.1, L2 1e-3)": {"optimizer": "sgd", "lr": 0.1, "weight_decay": 1e-3},
+    "SGD (lr 1, L2 1e-3)": {"optimizer": "sgd", "lr": 1.0, "weight_decay": 1e-3},
+    # chapter 8's held norm without weight decay: at about the initial norm (29.2-29.6 over the seeds), and at
+    # 26, the median norm at which the baseline's seeds first reached 99% (22.3-32.7 over the five)
+    "held norm 30, wd 0": {"weight_decay": 0.0, "norm_constraint": 30.0},
+    "held norm 26, wd 0": {"weight_decay": 0.0, "norm_constraint": 26.0},
 }
 
 
@@ -112,7 +119,7 @@ def small_transformer_arms() -> dict[str, list[TrainConfig]]:
 
 @register("leaderboard_small_transformer", "09_numerics",
           "A 1-layer transformer (width 64) on a+b mod 31, 50%, full-batch AdamW lr 1e-2 wd 1, seeds 0-4: "
-          "16 interventions (TrueGrad included), 5k steps. A CPU job.")
+          "20 interventions (TrueGrad, SGD and held norms included), 5k steps. A CPU job.")
 def _leaderboard_small_transformer() -> list[TrainConfig]:
     return [c for cs in small_transformer_arms().values() for c in cs]
 
@@ -171,10 +178,9 @@ def _sgd_transformer() -> list[TrainConfig]:
     return grid(SGD_TRANSFORMER, seed=range(3))
 
 
-# ---- TrueGrad, where a CPU can afford it ------------------------------------------------------------------
-# TrueGrad's per-example squared gradients cost ~30 times an AdamW step on chapter 4's small task (a+b mod 31,
-# 60%, sum MLP of width 64, lr 1e-2, wd 1) and ~130 times on the canonical MLP, so it is compared there: the
-# same five splits and seeds as chapter 4's AdamW runs of that cell (stored in `ch4_phase`).
+# ---- TrueGrad on chapter 4's cell --------------------------------------------------------------------------
+# Beside the leaderboards' TrueGrad arms: chapter 4's small task (a+b mod 31, 60%, sum MLP of width 64, lr 1e-2,
+# wd 1), the same five splits and seeds as chapter 4's AdamW runs of that cell (stored in `ch4_phase`).
 
 def truegrad_arms() -> dict[str, list[TrainConfig]]:
     """AdamW (chapter 4's stored runs) and TrueGrad AdamW on chapter 4's wd-1, 60% cell, seeds 0-4."""
@@ -188,17 +194,6 @@ def truegrad_arms() -> dict[str, list[TrainConfig]]:
           "chapter 4's AdamW runs of the same cell.")
 def _truegrad_small() -> list[TrainConfig]:
     return [c for cs in truegrad_arms().values() for c in cs]
-
-
-# The same recipe scaled to a CPU: a·b mod 31 (40% of the pairs: 384, fewer than one minibatch of 512, so each
-# step sees the whole training set, as the source's minibatches of 512 would), 3 seeds, 20k steps.
-SGD_TRANSFORMER_SMALL = SGD_TRANSFORMER.replace(p=31, batch_size=None, early_stop=True, patience=1000)
-
-
-@register("sgd_transformer_small", "09_numerics",
-          "The source notebook's SGD transformer scaled to a CPU: a·b mod 31, 40% (one full batch), 20k steps, 3 seeds")
-def _sgd_transformer_small() -> list[TrainConfig]:
-    return grid(SGD_TRANSFORMER_SMALL, seed=range(3))
 
 
 # ---- Grokfast's task scaled to a CPU ----------------------------------------------------------------------
