@@ -118,3 +118,17 @@ def test_lowest_between_looks_only_between_consecutive_spikes():
     assert [s.peak for s in spikes] == [20, 50]
     assert lowest_between({"step": steps, "upd": update}, spikes, "upd") == [0.1, 0.2]
     assert lowest_between({"step": steps, "upd": update}, spikes, "upd", start=5) == [0.1, 0.2]
+
+
+def test_norm_at_generalising_and_divergence_read_the_right_rows():
+    from grok_lib.analysis.numerics import diverged_at, norm_at_generalising
+
+    run = _run([0.2, 0.5, 0.99, 1.0])
+    run.history["weight_norm"] = [30.0, 28.0, 26.5, 26.0]
+    assert norm_at_generalising(run) == 26.5  # the norm at step 200, the first at 99%, not the last or the lowest
+    assert norm_at_generalising(_run([0.2, 0.3])) is None
+    assert diverged_at(run) is None
+    run.history["weight_norm"] = [30.0, 31.0, float("nan"), float("inf")]
+    assert diverged_at(run) == 200
+    run.history["weight_norm"] = [30.0, float("inf"), 31.0, 32.0]
+    assert diverged_at(run) == 100  # infinite counts too

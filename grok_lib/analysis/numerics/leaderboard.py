@@ -30,6 +30,20 @@ def relapsed(run: Run, floor: float = 0.5, threshold: float = THRESHOLD) -> bool
     return any(s > first and v < floor for s, v in zip(run.history["step"], run.history["val_acc"], strict=True))
 
 
+def norm_at_generalising(run: Run, threshold: float = THRESHOLD) -> float | None:
+    """The weight norm logged at `generalised_at` (None: never generalised): where an arm's norm sat when it
+    got there, the value a held-norm arm can be set to."""
+    first = generalised_at(run, threshold)
+    return None if first is None else run.history["weight_norm"][run.history["step"].index(first)]
+
+
+def diverged_at(run: Run) -> int | None:
+    """The first logged step at which the run's weight norm is no longer finite (None: it stayed finite).
+    A diverged run is counted as never generalising; its final metrics say nothing about where it ended."""
+    return next((s for s, n in zip(run.history["step"], run.history["weight_norm"], strict=True)
+                 if not math.isfinite(n)), None)
+
+
 def arm_spreads(arms: Mapping[str, Sequence[Run]], threshold: float = THRESHOLD) -> dict[str, Spread]:
     """Each arm's `Spread` of `generalised_at` over its runs, ranked: fewest runs that never generalised
     first, then by median step (ties keep the given order)."""
