@@ -23,7 +23,8 @@ def test_every_arm_has_the_same_seeds_and_splits():
 def test_new_arms_change_only_their_own_fields():
     for arms, base, changes in ((lb.mlp_arms(), lb.MLP_NEW, lb.MLP_CHANGES),
                                 (lb.small_transformer_arms(), lb.SMALL_TRANSFORMER, lb.SMALL_CHANGES),
-                                (lb.transformer_arms(), lb.TRANSFORMER_BASE, lb.TRANSFORMER_CHANGES)):
+                                (lb.transformer_arms(), lb.TRANSFORMER_BASE, lb.TRANSFORMER_CHANGES),
+                                (lb.grokfast_small_arms(), lb.GROKFAST_SMALL, lb.GROKFAST_SMALL_CHANGES)):
         for name, change in changes.items():
             for c in arms[name]:
                 changed = {k for k, v in change.items() if getattr(base, k) != v}

@@ -132,6 +132,9 @@ TRANSFORMER_BASE = TrainConfig(op="mul", p=97, train_frac=0.5, model="transforme
                                batch_size=512, steps=TRANSFORMER_BUDGET, log_every=100, patience=500)
 GROKFAST_EMA_SETTING: dict[str, object] = {"grokfast": "ema", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0}
 GROKFAST_MA_SETTING: dict[str, object] = {"grokfast": "ma", "grokfast_window": 100, "grokfast_lamb": 5.0}
+# their published filter runs add an L2 penalty through Adam (0.01 with MA, 0.005 with EMA; README, Table 3)
+THEIR_MA_RUN: dict[str, object] = {"optimizer": "adam", "weight_decay": 0.01} | GROKFAST_MA_SETTING
+THEIR_EMA_RUN: dict[str, object] = {"optimizer": "adam", "weight_decay": 0.005} | GROKFAST_EMA_SETTING
 TRANSFORMER_CHANGES: dict[str, dict[str, object]] = {
     "AdamW (baseline)": {},
     "AdamW, wd 0.1": {"weight_decay": 0.1},
@@ -148,6 +151,9 @@ TRANSFORMER_CHANGES: dict[str, dict[str, object]] = {
     "full batch": {"batch_size": None},
     "float64": {"dtype": "float64"},
     "TrueGrad AdamW": {"optimizer": "truegrad"},
+    "Adam, L2 0.01": {"optimizer": "adam", "weight_decay": 0.01},
+    "Grokfast MA, Adam L2 0.01 (their run)": THEIR_MA_RUN,
+    "Grokfast EMA, Adam L2 0.005 (their run)": THEIR_EMA_RUN,
 }
 
 
@@ -157,9 +163,9 @@ def transformer_arms() -> dict[str, list[TrainConfig]]:
 
 
 @register("leaderboard_transformer", "09_numerics",
-          "Grokfast's task (x·y mod 97, 50%, 2-layer transformer, minibatches of 512), seeds 0-4: 15 arms "
-          "(weight decays, tuned lr, Grokfast EMA/MA, ⊥AdamW, StableMax, dropout, noise, decay to init, "
-          "full batch, float64, TrueGrad), 15k steps. A GPU job.")
+          "Grokfast's task (x·y mod 97, 50%, 2-layer transformer, minibatches of 512), seeds 0-4: 18 arms "
+          "(weight decays, tuned lr, Grokfast EMA/MA, their published runs, ⊥AdamW, StableMax, dropout, noise, "
+          "decay to init, full batch, float64, TrueGrad), 15k steps. A GPU job.")
 def _leaderboard_transformer() -> list[TrainConfig]:
     return [c for cs in transformer_arms().values() for c in cs]
 
@@ -201,10 +207,16 @@ def _truegrad_small() -> list[TrainConfig]:
 # (0.9, 0.98), their code's default of no weight decay) on x·y mod 31 instead of 97, half the pairs, and
 # minibatches of 64 (about the same share of the 480 training pairs as their 512 of 4,704): plain AdamW at their
 # rate and at 3 times it (≈ 1 + λ), and their EMA and MA filters at their defaults. 6k steps, 5 seeds.
+# Their published filter runs (README commands, Table 3) add an L2 penalty through Adam -- 0.01 with the MA
+# filter, 0.005 with EMA -- which their baseline lacks: those two runs, and that L2 penalty without a filter, at
+# their rate and at 3 times it.
 GROKFAST_SMALL = TRANSFORMER_BASE.replace(p=31, weight_decay=0.0, batch_size=64, steps=6000)
 GROKFAST_SMALL_CHANGES: dict[str, dict[str, object]] = {
     "AdamW (their baseline)": {}, "AdamW, lr ×3": {"lr": 3e-3},
     "Grokfast EMA": GROKFAST_EMA_SETTING, "Grokfast MA": GROKFAST_MA_SETTING,
+    "Adam, L2 0.01": {"optimizer": "adam", "weight_decay": 0.01},
+    "Adam, L2 0.01, lr ×3": {"optimizer": "adam", "weight_decay": 0.01, "lr": 3e-3},
+    "Grokfast MA, Adam L2 0.01 (their run)": THEIR_MA_RUN, "Grokfast EMA, Adam L2 0.005 (their run)": THEIR_EMA_RUN,
 }
 
 
@@ -215,6 +227,7 @@ def grokfast_small_arms() -> dict[str, list[TrainConfig]]:
 
 @register("grokfast_transformer_small", "09_numerics",
           "Grokfast's task scaled to a CPU: 2-layer transformer, x·y mod 31, 50%, minibatches of 64, AdamW lr 1e-3 "
-          "wd 0: AdamW at lr x1 and x3, Grokfast EMA and MA, 5 seeds, 6k steps.")
+          "wd 0: AdamW at lr x1 and x3, Grokfast EMA and MA; their published runs (Adam with L2 0.01 and MA, "
+          "0.005 and EMA) and Adam with L2 0.01 alone at lr x1 and x3; 5 seeds, 6k steps.")
 def _grokfast_transformer_small() -> list[TrainConfig]:
     return [c for cs in grokfast_small_arms().values() for c in cs]
