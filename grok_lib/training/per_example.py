@@ -44,6 +44,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from grok_lib.models import MLP, StackedModule
+from grok_lib.models.kernels import take
 
 from .batches import example_loss
 
@@ -70,8 +71,7 @@ def mlp_square_sums(model: MLP, named: dict[str, Tensor], x: Tensor, row: Tensor
     weights and ``Σ δ²`` for the bias (the module docstring)."""
     p = {k: t.detach() for k, t in named.items()}
     a, b = x.gather(1, row.unsqueeze(-1).expand(*row.shape, 2)).unbind(-1)  # each example's own row
-    take = lambda idx: p["W_E"].gather(1, idx.unsqueeze(-1).expand(*idx.shape, p["W_E"].shape[-1]))
-    e_a, e_b = take(a), take(b)
+    e_a, e_b = take(p["W_E"], a), take(p["W_E"], b)
     merged = (e_a + e_b if model.merge == "sum" else torch.cat([e_a, e_b], -1)).requires_grad_(True)
     layers = [("W_in", "b_in")] + [(f"hidden.{i}.W", f"hidden.{i}.b") for i in range(len(model.hidden))]
     inputs, pres, h = [], [], merged
