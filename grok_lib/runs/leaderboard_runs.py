@@ -133,7 +133,8 @@ TRANSFORMER_BASE = TrainConfig(op="mul", p=97, train_frac=0.5, model="transforme
 GROKFAST_EMA_SETTING: dict[str, object] = {"grokfast": "ema", "grokfast_alpha": 0.98, "grokfast_lamb": 2.0}
 GROKFAST_MA_SETTING: dict[str, object] = {"grokfast": "ma", "grokfast_window": 100, "grokfast_lamb": 5.0}
 # their published filter runs add an L2 penalty through Adam (0.01 with MA, 0.005 with EMA; README, Table 3)
-THEIR_MA_RUN: dict[str, object] = {"optimizer": "adam", "weight_decay": 0.01} | GROKFAST_MA_SETTING
+THEIR_L2: dict[str, object] = {"optimizer": "adam", "weight_decay": 0.01}  # the MA run's penalty, alone
+THEIR_MA_RUN: dict[str, object] = THEIR_L2 | GROKFAST_MA_SETTING
 THEIR_EMA_RUN: dict[str, object] = {"optimizer": "adam", "weight_decay": 0.005} | GROKFAST_EMA_SETTING
 TRANSFORMER_CHANGES: dict[str, dict[str, object]] = {
     "AdamW (baseline)": {},
@@ -151,7 +152,7 @@ TRANSFORMER_CHANGES: dict[str, dict[str, object]] = {
     "full batch": {"batch_size": None},
     "float64": {"dtype": "float64"},
     "TrueGrad AdamW": {"optimizer": "truegrad"},
-    "Adam, L2 0.01": {"optimizer": "adam", "weight_decay": 0.01},
+    "Adam, L2 0.01": THEIR_L2,
     "Grokfast MA, Adam L2 0.01 (their run)": THEIR_MA_RUN,
     "Grokfast EMA, Adam L2 0.005 (their run)": THEIR_EMA_RUN,
 }
@@ -207,15 +208,14 @@ def _truegrad_small() -> list[TrainConfig]:
 # (0.9, 0.98), their code's default of no weight decay) on x·y mod 31 instead of 97, half the pairs, and
 # minibatches of 64 (about the same share of the 480 training pairs as their 512 of 4,704): plain AdamW at their
 # rate and at 3 times it (≈ 1 + λ), and their EMA and MA filters at their defaults. 6k steps, 5 seeds.
-# Their published filter runs (README commands, Table 3) add an L2 penalty through Adam -- 0.01 with the MA
-# filter, 0.005 with EMA -- which their baseline lacks: those two runs, and that L2 penalty without a filter, at
-# their rate and at 3 times it.
+# Their published filter runs (``THEIR_MA_RUN``, ``THEIR_EMA_RUN``) add an L2 penalty their baseline lacks:
+# those two runs, and that penalty without a filter at their rate and at 3 times it.
 GROKFAST_SMALL = TRANSFORMER_BASE.replace(p=31, weight_decay=0.0, batch_size=64, steps=6000)
 GROKFAST_SMALL_CHANGES: dict[str, dict[str, object]] = {
     "AdamW (their baseline)": {}, "AdamW, lr ×3": {"lr": 3e-3},
     "Grokfast EMA": GROKFAST_EMA_SETTING, "Grokfast MA": GROKFAST_MA_SETTING,
-    "Adam, L2 0.01": {"optimizer": "adam", "weight_decay": 0.01},
-    "Adam, L2 0.01, lr ×3": {"optimizer": "adam", "weight_decay": 0.01, "lr": 3e-3},
+    "Adam, L2 0.01": THEIR_L2,
+    "Adam, L2 0.01, lr ×3": THEIR_L2 | {"lr": 3e-3},
     "Grokfast MA, Adam L2 0.01 (their run)": THEIR_MA_RUN, "Grokfast EMA, Adam L2 0.005 (their run)": THEIR_EMA_RUN,
 }
 
